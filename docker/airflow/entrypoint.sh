@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Entrypoint of the airflow image: check the configuration, wait for what the role needs, then
+# exec the role so signals (warm shutdown of a Celery worker) reach it directly.
+#   init | api-server | scheduler | dag-processor | triggerer | worker [args] | flower | <command>
+set -euo pipefail
+
+log() { echo "airfleet: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+# VAR_FILE=/run/secrets/x sets VAR from a file, so secrets need not sit in the environment.
+load_secret_files() {
+  local file_var var
+  for file_var in $(compgen -v | grep -E '_FILE$' || true); do
+    var=${file_var%_FILE}
+    [[ $var == AIRFLOW__* || $var == AIRFLOW_ADMIN_PASSWORD ]] || continue
+    [[ -r ${!file_var} ]] || die "$file_var points to ${!file_var}, which is not readable"
+    export "$var=$(<"${!file_var}")"
+  done
+}
+
+# Every role must share these, or log reads fail with 403 and tasks fail their JWT checks; a role
+# never falls back to a random value of its own.
+require_shared_config() {
+  local name cmd secret
+  for name in AIRFLOW__CORE__FERNET_KEY AIRFLOW__API__SECRET_KEY AIRFLOW__API_AUTH__JWT_SECRET \
+              AIRFLOW__DATABASE__SQL_ALCHEMY_CONN AIRFLOW__CELERY__BROKER_URL; do
+    cmd=${name}_CMD secret=${name}_SECRET  # Airflow's own indirections count as set
+    [[ -n ${!name:-} || -n ${!cmd:-} || -n ${!secret:-} ]] \
+      || die "$name is not set; generate .env with 'airfleet init' (compose) or fill in the node env file"
+  done
+}
+
+# A reviewed Git repository as the DAG bundle, when AIRFLEET_DAGS_GIT_URL is set (airfleet.bundles).
+configure_dag_bundle() {
+  local exports
+  exports=$(python -m airfleet.bundles) || die "bad DAG bundle settings (AIRFLEET_DAGS_GIT_*)"
+  eval "$exports"
+}
+
+# [core] default_timezone follows the cluster's display zone (AIRFLOW_UI_TIMEZONE) unless it is set
+# on its own, so schedules and the times the Cluster page shows agree (airfleet.ui.zones).
+configure_timezone() {
+  local exports
+  exports=$(python -m airfleet.ui.zones) || die "bad AIRFLOW_UI_TIMEZONE; use an IANA name such as Asia/Shanghai"
+  eval "$exports"
+}
+
+wait_for() {
+  local what=$1
+  python -m airfleet.health "wait-$what" \
+    || die "gave up waiting for the $what; check its address and password in the env file (a volume created with another .env keeps that file's passwords: restore it, or delete the volume with bin/down --volumes)"
+}
+
+init_cluster() {
+  wait_for db
+  log "migrating the metadata database"
+  airflow db migrate
+  [[ -n ${AIRFLOW_ADMIN_PASSWORD:-} ]] || die "AIRFLOW_ADMIN_PASSWORD is not set"
+  local user=${AIRFLOW_ADMIN_USER:-admin}
+  if airflow users list --output plain 2>/dev/null | awk '{print $2}' | grep -qx "$user"; then
+    log "admin user '$user' exists; setting its password from the env file"
+    airflow users reset-password --username "$user" --password="$AIRFLOW_ADMIN_PASSWORD" >/dev/null
+  else
+    log "creating admin user '$user'"
+    airflow users create --username "$user" --password="$AIRFLOW_ADMIN_PASSWORD" --role Admin \
+      --firstname Airflow --lastname Admin --email "$user@localhost" >/dev/null
+  fi
+  log "init done"
+}
+
+main() {
+  local role=${1:-version}
+  load_secret_files
+  configure_dag_bundle
+  configure_timezone
+  case $role in
+    init) require_shared_config; init_cluster ;;
+    api-server | scheduler | dag-processor | triggerer)
+      require_shared_config; wait_for db; shift; exec airflow "$role" "$@" ;;
+    worker)
+      require_shared_config; wait_for broker; shift; exec airflow celery worker "$@" ;;
+    flower)
+      require_shared_config; wait_for broker; shift; exec airflow celery flower "$@" ;;
+    version) exec airfleet version ;;
+    *) exec "$@" ;;
+  esac
+}
+
+main "$@"

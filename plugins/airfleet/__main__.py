@@ -1,0 +1,5 @@
+import sys
+
+from airfleet.cli import main
+
+sys.exit(main())

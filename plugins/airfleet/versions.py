@@ -1,0 +1,24 @@
+"""Known-broken combinations of installed packages, checked by tests and `airfleet doctor`."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+# (package, version, package, version, why): these two versions together do not work.
+KNOWN_BROKEN: tuple[tuple[str, str, str, str, str], ...] = (
+    ("celery", "5.7.0", "apache-airflow-providers-celery", "3.26.0",
+     "cannot import name 'retry' from 'celery.backends.database'; pin celery 5.6.3 / kombu 5.6.2"),
+)
+
+
+def installed_versions() -> dict[str, str]:
+    return {dist.metadata["Name"].lower(): dist.version for dist in metadata.distributions()}
+
+
+def broken_combinations(installed: dict[str, str]) -> list[str]:
+    """Describe every known-broken combination present in `installed` (name -> version)."""
+    return [
+        f"{a} {va} with {b} {vb}: {why}"
+        for a, va, b, vb, why in KNOWN_BROKEN
+        if installed.get(a) == va and installed.get(b) == vb
+    ]

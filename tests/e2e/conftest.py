@@ -1,0 +1,105 @@
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from airfleet.cluster import ComposeCluster
+
+ROOT = Path(__file__).parents[2]
+
+
+def docker_available() -> bool:
+    return shutil.which("docker") is not None and subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+
+
+AIRFLOW_UID = 50000
+
+
+def git(*args: str, cwd: Path) -> str:
+    # The bare repository belongs to the containers' user; this process only writes objects into it.
+    command = ["git", "-c", "safe.directory=*", "-c", "user.name=Airfleet Tests", "-c", "user.email=tests@airfleet.invalid"]
+    return subprocess.run([*command, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+class DagsRepo:
+    """The reviewed DAG repository, standing in for GitLab: a work tree (dags/ = the project's DAGs
+    plus the test DAGs) pushing to a bare repository the cluster clones through its GitDagBundle.
+    The bare repository sits in a folder mounted into every container (AIRFLEET_DAGS_DIR)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.transport = workdir / "transport"
+        self.bare = self.transport / "dags.git"
+        self.work = workdir / "work"
+        (self.work / "dags").mkdir(parents=True)
+        for source in [*(ROOT / "dags").glob("*.py"), *(ROOT / "tests" / "dags").glob("*.py")]:
+            shutil.copyfile(source, self.work / "dags" / source.name)
+        git("init", "-q", "-b", "main", cwd=self.work)
+        git("add", ".", cwd=self.work)
+        git("commit", "-qm", "DAGs", cwd=self.work)
+        self.transport.mkdir()
+        self.transport.chmod(0o755)
+        git("clone", "-q", "--bare", str(self.work), str(self.bare), cwd=workdir)
+        git("remote", "add", "origin", str(self.bare), cwd=self.work)
+        shutil.chown(self.bare, AIRFLOW_UID, 0)
+
+    def commit_and_push(self, path: str, content: str, message: str) -> str:
+        (self.work / path).write_text(content)
+        git("add", path, cwd=self.work)
+        git("commit", "-qm", message, cwd=self.work)
+        # receive-pack runs in the bare repository, which another user owns: trust it there too.
+        git("push", "-q", "--receive-pack=git -c safe.directory='*' receive-pack", "origin", "main", cwd=self.work)
+        return git("rev-parse", "HEAD", cwd=self.work)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """One throw-away cluster shared by the end-to-end tests that do not disturb it."""
+    if not docker_available():
+        pytest.skip("no Docker daemon reachable: the end-to-end tests need one")
+    workdir = tmp_path_factory.mktemp("e2e")
+    project = f"airfleet-e2e-{uuid.uuid4().hex[:6]}"
+    repo = DagsRepo(workdir)
+    cluster = ComposeCluster.throwaway(ROOT, workdir, project, dags=repo.transport, extra={
+        "AIRFLEET_DAGS_GIT_URL": "/opt/airflow/dags/dags.git",
+    })
+    cluster.dags_repo = repo
+    try:
+        cluster.up_seconds = cluster.up()
+        yield cluster
+    finally:
+        cluster.down(volumes=True)
+
+
+def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+class NodeNetwork:
+    """A Docker network standing for another machine. The cluster's DB, broker and api-server are
+    routed to it under their own names, as a real network would route them, and workers started
+    on it with sbin/200.sh are reached by the api-server under `address`."""
+
+    def __init__(self, cluster: ComposeCluster, workdir: Path, suffix: str, address: str) -> None:
+        self.cluster, self.address = cluster, address
+        self.network = f"{cluster.project}-{suffix}"
+        run("docker", "network", "create", self.network).check_returncode()
+        for service in ("mysql", "redis", "api-server"):
+            (container,) = cluster.containers(service)
+            run("docker", "network", "connect", "--alias", service, self.network, container["Id"]).check_returncode()
+        self.env_file = workdir / "node.env"
+        self.env_file.write_text(cluster.env_file.read_text() + f"AIRFLEET_NODE_ADDRESS={address}\n")
+
+    def start_worker(self, name: str, *options: str, env_file: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return run("sbin/200.sh", "worker", "--env-file", str(env_file or self.env_file), "--network", self.network,
+                   "--name", name, "--timeout", "240", *options)
+
+    def close(self) -> None:
+        workers = run("docker", "ps", "-aq", "--filter", f"network={self.network}", "--filter", "name=airfleet-worker-").stdout.split()
+        if workers:
+            run("docker", "rm", "-f", *workers)
+        for service in ("mysql", "redis", "api-server"):
+            for container in self.cluster.containers(service):
+                run("docker", "network", "disconnect", "-f", self.network, container["Id"])
+        run("docker", "network", "rm", self.network)

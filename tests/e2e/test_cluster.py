@@ -1,0 +1,90 @@
+"""The foundation promise: images built, cluster up from nothing, healthy, a DAG runs on a worker."""
+
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROLES = ("metadatabase", "scheduler", "dag_processor", "triggerer")
+
+
+def test_every_role_reports_healthy(cluster):
+    health = cluster.client().health()
+    for role in ROLES:
+        assert health[role]["status"] == "healthy", (role, health)
+
+
+def test_every_service_container_is_healthy(cluster):
+    for service in ("mysql", "redis", "api-server", "scheduler", "dag-processor", "triggerer", "worker", "flower"):
+        (container,) = cluster.containers(service)
+        assert container["State"]["Health"]["Status"] == "healthy", service
+
+
+def test_only_ui_and_flower_are_published(cluster):
+    published = {}
+    for service in ("mysql", "redis", "api-server", "scheduler", "dag-processor", "triggerer", "worker", "flower"):
+        (container,) = cluster.containers(service)
+        ports = container["NetworkSettings"]["Ports"] or {}
+        published[service] = sorted(p for p, bound in ports.items() if bound)
+    assert published == {
+        "mysql": [], "redis": [], "api-server": ["8080/tcp"], "scheduler": [], "dag-processor": [],
+        "triggerer": [], "worker": [], "flower": ["5555/tcp"],
+    }
+
+
+def test_airflow_roles_run_as_non_root(cluster):
+    for service in ("api-server", "scheduler", "worker", "mysql", "redis"):
+        (container,) = cluster.containers(service)
+        uid = cluster.compose("exec", "-T", service, "id", "-u").strip()
+        assert uid != "0", service
+
+
+def test_api_requires_login(cluster):
+    import requests
+
+    assert requests.get(f"{cluster.url}/api/v2/dags", timeout=10).status_code == 401
+
+
+def test_flower_requires_basic_auth(cluster):
+    import requests
+
+    env = cluster.env
+    url = f"http://{env['AIRFLEET_BIND_ADDRESS']}:{env['AIRFLEET_FLOWER_PORT']}/"
+    assert requests.get(url, timeout=10).status_code == 401
+    assert requests.get(url, auth=(env["FLOWER_USER"], env["FLOWER_PASSWORD"]), timeout=10).status_code == 200
+
+
+def test_dag_runs_on_the_celery_worker(cluster):
+    client = cluster.client()
+    client.wait_for_dag("airfleet_smoke")
+    client.unpause("airfleet_smoke")
+    run_id = client.trigger("airfleet_smoke")
+    assert client.wait_for_run("airfleet_smoke", run_id, timeout=300) == "success"
+
+    (worker,) = cluster.containers("worker")
+    worker_addresses = {net["IPAddress"] for net in worker["NetworkSettings"]["Networks"].values()}
+    tis = client.task_instances("airfleet_smoke", run_id)
+    assert {ti["task_id"] for ti in tis} == {"where", "report"}
+    for ti in tis:
+        assert ti["state"] == "success"
+        assert ti["hostname"] in worker_addresses, (ti["hostname"], worker_addresses)
+    # The task itself saw the worker container's hostname.
+    xcom = client.json("GET", f"/api/v2/dags/airfleet_smoke/dagRuns/{run_id}/taskInstances/report/xcomEntries/return_value")
+    assert xcom["value"]["first"] == worker["Config"]["Hostname"]
+
+
+def test_rebuild_with_nothing_changed_reuses_the_cache(cluster):
+    images = ("airflow", "mysql", "redis")
+    tag = "local"
+
+    def image_ids():
+        return {
+            image: subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", f"airfleet/{image}:{tag}"],
+                                  capture_output=True, text=True, check=True).stdout.strip()
+            for image in images
+        }
+
+    before = image_ids()
+    cluster.up()  # builds again, then finds everything already up
+    assert image_ids() == before
