@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# 200.sh ROLE [options]: start one Airflow role on this machine, joined to an existing Airfleet
+# cluster described by a node env file, and wait until it is healthy.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROLES="api-server (alias webserver) | scheduler | dag-processor | triggerer | worker | flower"
+
+usage() {
+  cat >&2 <<EOF
+usage: $0 ROLE [options]
+  ROLE: $ROLES
+  --env-file PATH     node env file (default /etc/airfleet/node.env): the cluster's .env values plus
+                      AIRFLEET_DB_HOST, AIRFLEET_BROKER_HOST, AIRFLEET_API_URL, AIRFLEET_NODE_ADDRESS
+  --timeout SECONDS   how long to wait for the role's health check (default 300)
+  --image IMAGE       airflow image (default AIRFLEET_IMAGE from the env file, or airfleet/airflow:local)
+  --network NAME      Docker network to join (default AIRFLEET_NETWORK from the env file, or host)
+  --dags DIR          DAG folder to mount (default AIRFLEET_DAGS_DIR from the env file, or $ROOT/dags)
+ worker only:
+  --queues Q1,Q2      queues to consume (default: the default queue)
+  --concurrency N     task slots
+  --name NODE         Celery node name; also names the container, so one machine can run several
+  --docker-socket     give tasks the host's Docker (DockerOperator) through the socket's group
+exit: 0 started or already started, 1 failed to become healthy, 2 bad usage
+EOF
+  exit 2
+}
+
+say() { echo "200: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+ENV_FILE=/etc/airfleet/node.env TIMEOUT=300 IMAGE="" NETWORK="" DAGS="" QUEUES="" CONCURRENCY="" NAME="" DOCKER_SOCKET=""
+
+parse_args() {
+  [[ $# -ge 1 ]] || usage
+  ROLE=$1; shift
+  [[ $ROLE == webserver ]] && ROLE=api-server
+  case $ROLE in api-server | scheduler | dag-processor | triggerer | worker | flower) ;; *) usage ;; esac
+  while [[ $# -gt 0 ]]; do
+    case $1 in
+      --env-file | --timeout | --image | --network | --dags | --queues | --concurrency | --name)
+        [[ $# -ge 2 ]] || usage ;;&
+      --env-file) ENV_FILE=$2; shift 2 ;;
+      --timeout) TIMEOUT=$2; shift 2 ;;
+      --image) IMAGE=$2; shift 2 ;;
+      --network) NETWORK=$2; shift 2 ;;
+      --dags) DAGS=$2; shift 2 ;;
+      --queues) QUEUES=$2; shift 2 ;;
+      --concurrency) CONCURRENCY=$2; shift 2 ;;
+      --name) NAME=$2; shift 2 ;;
+      --docker-socket) DOCKER_SOCKET=1; shift ;;
+      *) usage ;;
+    esac
+  done
+  [[ $TIMEOUT =~ ^[0-9]+$ ]] || usage
+  [[ -z $CONCURRENCY || $CONCURRENCY =~ ^[0-9]+$ ]] || usage
+  [[ -z $NAME || $NAME =~ ^[a-z0-9][a-z0-9-]*$ ]] || usage
+  if [[ $ROLE != worker && -n $QUEUES$CONCURRENCY$NAME$DOCKER_SOCKET ]]; then
+    say "--queues, --concurrency, --name and --docker-socket are for the worker role"; usage
+  fi
+}
+
+env_value() { sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; }
+
+load_node_env() {
+  [[ -r $ENV_FILE ]] || die "cannot read the node env file $ENV_FILE; copy the cluster's .env there and add this node's addresses (see --help)"
+  IMAGE=${IMAGE:-$(env_value AIRFLEET_IMAGE)}; IMAGE=${IMAGE:-airfleet/airflow:local}
+  NETWORK=${NETWORK:-$(env_value AIRFLEET_NETWORK)}; NETWORK=${NETWORK:-host}
+  DAGS=${DAGS:-$(env_value AIRFLEET_DAGS_DIR)}; DAGS=${DAGS:-$ROOT/dags}
+  NODE_ADDRESS=$(env_value AIRFLEET_NODE_ADDRESS)
+  docker image inspect "$IMAGE" >/dev/null 2>&1 || die "image $IMAGE is not on this machine; build it (bin/up) or load it (docker save | docker load)"
+  [[ -d $DAGS ]] || die "DAG folder $DAGS does not exist; pass --dags or set AIRFLEET_DAGS_DIR"
+}
+
+container_name() { echo "airfleet-$ROLE${NAME:+-$NAME}"; }
+
+state_of() { docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$1" 2>/dev/null || true; }
+
+compose_config() {
+  if docker compose version >/dev/null 2>&1; then
+    docker compose --env-file "$ENV_FILE" -f "$ROOT/docker-compose.yml" config
+  else
+    docker-compose --env-file "$ENV_FILE" -f "$ROOT/docker-compose.yml" config
+  fi
+}
+
+# The role's environment, rendered from docker-compose.yml with this node's values: one source.
+write_role_env() {
+  local out=$1
+  compose_config 2>/dev/null \
+    | docker run --rm -i --entrypoint python "$IMAGE" -m airfleet.nodeenv "$ROLE" >"$out" \
+    || die "could not render the $ROLE settings from $ENV_FILE; run '$(basename "$0")' after checking it with: docker compose --env-file $ENV_FILE config"
+}
+
+role_command() {
+  COMMAND=("$ROLE")
+  [[ $ROLE == worker ]] || return 0
+  [[ -n $QUEUES ]] && COMMAND+=(--queues "$QUEUES")
+  [[ -n $CONCURRENCY ]] && COMMAND+=(--concurrency "$CONCURRENCY")
+  [[ -n $NAME ]] && COMMAND+=(--celery-hostname "$NAME@$(container_name)")
+  return 0
+}
+
+start() {
+  local name socket_gid
+  name=$(container_name)
+  ROLE_ENV=$(mktemp)  # holds secrets: private, and removed on exit
+  chmod 0600 "$ROLE_ENV"
+  trap 'rm -f "$ROLE_ENV"' EXIT
+  write_role_env "$ROLE_ENV"
+  role_command
+  local args=(--detach --name "$name" --hostname "$name" --restart unless-stopped --env-file "$ROLE_ENV"
+    --user 50000:0 --volume "$DAGS:/opt/airflow/dags:ro" --volume "airfleet-logs:/opt/airflow/logs"
+    --health-cmd "python -m airfleet.health $ROLE" --health-interval 15s --health-timeout 20s
+    --health-retries 5 --health-start-period 120s)
+  if [[ $NETWORK == host ]]; then
+    args+=(--network host)
+  else
+    args+=(--network "$NETWORK")
+    [[ -n $NODE_ADDRESS ]] && args+=(--network-alias "$NODE_ADDRESS")
+  fi
+  [[ $ROLE == worker ]] && args+=(--stop-timeout 600 -e "AIRFLEET_CELERY_NODE=${NAME:-celery}@$name")
+  if [[ -n $DOCKER_SOCKET ]]; then
+    socket_gid=$(stat -c %g /var/run/docker.sock) || die "no /var/run/docker.sock on this machine"
+    args+=(--volume /var/run/docker.sock:/var/run/docker.sock --group-add "$socket_gid")
+  fi
+  docker run "${args[@]}" "$IMAGE" "${COMMAND[@]}" >/dev/null || die "docker run failed for $name"
+}
+
+wait_healthy() {
+  local name=$1 deadline=$((SECONDS + TIMEOUT)) state
+  while :; do
+    state=$(state_of "$name")
+    case $state in
+      "running healthy") return 0 ;;
+      exited* | dead* | "running unhealthy") break ;;
+    esac
+    ((SECONDS < deadline)) || break
+    sleep 2
+  done
+  docker logs --tail 30 "$name" >&2 || true
+  die "$name did not become healthy within ${TIMEOUT}s (state: ${state:-gone}); its last log lines are above"
+}
+
+main() {
+  parse_args "$@"
+  load_node_env
+  local name state
+  name=$(container_name)
+  state=$(state_of "$name")
+  case $state in
+    "running healthy") echo "$name: already started"; exit 0 ;;
+    running*) say "$name is running; waiting for its health check" ;;
+    "") start ;;
+    *) say "removing the stopped $name"; docker rm "$name" >/dev/null; start ;;
+  esac
+  wait_healthy "$name"
+  echo "$name: started"
+}
+
+main "$@"
