@@ -1,0 +1,85 @@
+"""`airfleet deploy`: make the cluster run a merged commit now rather than after the refresh interval.
+
+Airflow's own API does it: `PUT /api/v2/parseDagFile/{file_token}` for a file of the Git bundle
+makes the dag-processor refresh that bundle (git fetch) on its next loop and parse its files at the
+new commit. Runs already in flight keep the commit they started with (their `bundle_version`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from airfleet.bundles import BUNDLE_NAME
+from airfleet.client import AirflowClient
+
+
+class DeployError(RuntimeError):
+    pass
+
+
+def bundle_dags(client: AirflowClient, bundle: str) -> list[dict]:
+    dags, offset = [], 0
+    while True:
+        page = client.json("GET", "/api/v2/dags", params={"limit": 100, "offset": offset})
+        dags += [dag for dag in page["dags"] if dag.get("bundle_name") == bundle]
+        offset += len(page["dags"])
+        if not page["dags"] or offset >= page["total_entries"]:
+            return dags
+
+
+def _changed(dag: dict, changed: list[str]) -> bool:
+    relative = dag.get("relative_fileloc") or ""
+    return bool(relative) and any(path == relative or path.endswith("/" + relative) for path in changed)
+
+
+def deploy(client: AirflowClient, sha: str, changed: list[str] | None = None, bundle: str = BUNDLE_NAME,
+           timeout: float = 120) -> float:
+    """Ask for the refresh and wait until the DAGs of the changed files (all DAGs of the bundle when
+    `changed` is None) are parsed at `sha`; returns seconds. Files named in `changed` are parsed
+    first, so a merge is runnable without waiting for the rest of the bundle."""
+    start = time.monotonic()
+    dags = bundle_dags(client, bundle)
+    if not dags:
+        raise DeployError(
+            f"the cluster has no DAG from bundle {bundle!r} yet; is AIRFLEET_DAGS_GIT_URL set on the cluster? "
+            "(a first deploy into an empty bundle is picked up within AIRFLEET_DAGS_GIT_REFRESH seconds)"
+        )
+    targets = dags if changed is None else [dag for dag in dags if _changed(dag, changed)]
+    tokens = {dag["relative_fileloc"]: dag["file_token"] for dag in (targets or dags[:1])}
+    for token in tokens.values():
+        response = client.request("PUT", f"/api/v2/parseDagFile/{token}")
+        if response.status_code >= 400:
+            raise DeployError(f"parseDagFile answered {response.status_code}: {response.text[:300]}")
+    wanted = {dag["dag_id"] for dag in targets}
+    while True:
+        versions = {dag["dag_id"]: dag.get("bundle_version") for dag in bundle_dags(client, bundle)}
+        at_sha = {dag_id for dag_id, version in versions.items() if version == sha}
+        # With no DAG file among the changes, the refresh itself is what was asked for.
+        if (wanted and wanted <= at_sha) or (not wanted and at_sha):
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            stale = sorted((wanted or set(versions)) - at_sha)
+            raise DeployError(f"after {timeout:.0f}s these DAGs are not at {sha[:12]}: {', '.join(stale)}; "
+                              "see the dag-processor's log (is the commit on the bundle's branch?)")
+        time.sleep(0.5)
+
+
+def main() -> int:
+    try:
+        client = AirflowClient(os.environ["AIRFLEET_API_URL"], os.environ["AIRFLEET_API_USER"],
+                               os.environ["AIRFLEET_API_PASSWORD"])
+        sha = os.environ["AIRFLEET_DEPLOY_SHA"]
+    except KeyError as exc:
+        print(f"deploy: {exc.args[0]} is not set", file=sys.stderr)
+        return 2
+    try:
+        files = os.environ.get("AIRFLEET_DEPLOY_FILES", "").split()
+        seconds = deploy(client, sha, changed=files or None,
+                         timeout=float(os.environ.get("AIRFLEET_DEPLOY_TIMEOUT", "120")))
+    except (DeployError, RuntimeError, OSError) as exc:
+        print(f"deploy: {exc}", file=sys.stderr)
+        return 1
+    print(f"deploy: the cluster runs {sha[:12]} (parsed {seconds:.1f}s after the request)")
+    return 0
