@@ -1,0 +1,132 @@
+"""The Cluster page's worker data from a real Celery worker on the project's Redis image: what
+inspect reports (node, queues, pool size, the running task), heartbeats, a worker that hangs
+(no replies, an ageing heartbeat) and one that shuts down (gone from the page)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+import pytest
+from celery import Celery
+
+from airfleet.ui.workers import WorkerSource
+from tests.integration import images
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "airfleet-ui-test"
+NODE = "w1@airfleet-ui-test"
+T = TypeVar("T")
+
+APP = textwrap.dedent("""
+    import os, time
+    from celery import Celery
+
+    app = Celery("airfleet_ui_test", broker=os.environ["BROKER_URL"])
+    app.conf.update(accept_content=["json"], event_serializer="json", worker_prefetch_multiplier=1,
+                    broker_connection_retry_on_startup=True)
+
+    @app.task(name="nap")
+    def nap(seconds):
+        time.sleep(seconds)
+""")
+
+
+@pytest.fixture(scope="module")
+def broker_url():
+    images.docker_or_skip()
+    image = images.ensure_image("airfleet/redis:local", images.ROOT / "docker" / "redis" / "Dockerfile", images.ROOT)
+    name = f"airfleet-ui-test-redis-{uuid.uuid4().hex[:6]}"
+    subprocess.run(["docker", "run", "-d", "--name", name, "-e", f"REDIS_PASSWORD={PASSWORD}", "-p", "127.0.0.1::6379",
+                    image], check=True, capture_output=True)
+    try:
+        address = subprocess.run(["docker", "port", name, "6379"], check=True, capture_output=True,
+                                 text=True).stdout.splitlines()[0].strip()
+        yield f"redis://:{PASSWORD}@{address}/0"
+    finally:
+        subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 60, what: str = "condition") -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no {what} after {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def worker(broker_url, tmp_path):
+    (tmp_path / "napapp.py").write_text(APP)
+    env = {**os.environ, "BROKER_URL": broker_url, "PYTHONPATH": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "napapp", "worker", "-n", NODE, "-Q", "default,etl", "-c", "2",
+         "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=(tmp_path / "worker.log").open("w"),
+    )
+    yield process
+    if process.poll() is None:
+        process.send_signal(signal.SIGCONT)
+        process.kill()
+        process.wait(30)
+
+
+@pytest.fixture
+def app(broker_url):
+    app = Celery("airfleet_ui_test", broker=broker_url)
+    app.conf.update(accept_content=["json"], event_serializer="json")
+    return app
+
+
+@pytest.fixture
+def source(app):
+    source = WorkerSource(app=app, ttl=0)  # no cache: every look is a fresh inspection
+    yield source
+    assert source.monitor is not None
+    source.monitor.stop()
+
+
+def answering(source: WorkerSource):
+    found, _ = source.workers()
+    return next((w for w in found if w.node == NODE and w.answering and w.heartbeat_age is not None), None)
+
+
+def test_a_running_task_its_queues_pool_and_heartbeat(worker, app, source):
+    eventually(lambda: answering(source), what="answer and heartbeat from the worker")
+    task = app.send_task("nap", args=[60], queue="etl")
+    busy = eventually(lambda: (w := answering(source)) and task.id in w.reply.active and w, what="running task")
+    assert busy.reply.queues == ("default", "etl")
+    assert busy.reply.concurrency == 2
+    assert busy.heartbeat_age < 5  # Celery workers beat every 2 s
+
+
+def test_a_hung_worker_stays_on_the_page_with_an_ageing_heartbeat(worker, source):
+    eventually(lambda: answering(source), what="answer and heartbeat from the worker")
+    worker.send_signal(signal.SIGSTOP)
+    try:
+        def silent():
+            found, _ = source.workers()
+            return next((w for w in found if w.node == NODE and not w.answering and w.heartbeat_age > 5), None)
+
+        hung = eventually(silent, what="silent worker")
+        assert hung.reply.queues == ()  # nothing it says is current
+    finally:
+        worker.send_signal(signal.SIGCONT)
+
+
+def test_a_worker_that_shuts_down_leaves_the_page(worker, source):
+    eventually(lambda: answering(source), what="answer and heartbeat from the worker")
+    worker.send_signal(signal.SIGTERM)  # warm shutdown: it sends worker-offline on its way out
+    worker.wait(60)
+    eventually(lambda: all(w.node != NODE for w in source.workers()[0]) or None, what="worker gone")
