@@ -1,0 +1,8 @@
+"""Reports malformed Airfleet DAG factory records as this file's Airflow import error (one line per
+record: source, record, field, fix). It defines no DAG; airfleet_factory.py builds the good ones."""
+
+from pathlib import Path
+
+from airfleet.factory.dagfile import raise_for_malformed
+
+raise_for_malformed(Path(__file__).parent)

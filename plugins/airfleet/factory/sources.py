@@ -1,0 +1,104 @@
+"""Where records come from: YAML files in the DAG bundle, and optionally the factory's tables.
+
+YAML specs live in `factory/*.yaml` next to the DAG file, so they are reviewed and deployed with
+the DAGs (the GitLab pipeline validates them). The database is read at most once per TTL per
+host (see cache.py): every parse, on the dag-processor and on each worker before a task, would
+otherwise query it. When the database is away, the last copy read is used and said so.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import yaml
+
+from airfleet.factory import cache, db
+from airfleet.factory.problems import DB_ORIGIN, Problem
+from airfleet.factory.spec import Document, parse_document
+
+SPEC_DIR = "factory"
+log = logging.getLogger(__name__)
+
+
+def yaml_text_document(text: str, origin: str) -> Document:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(document)"
+        detail = getattr(error, "problem", None) or str(error)
+        document = Document(origin)
+        document.problems.append(Problem(origin, "file", where, f"not valid YAML: {detail}",
+                                         "fix the YAML syntax (yamllint shows the spot)"))
+        return document
+    return parse_document(raw, origin)
+
+
+def yaml_documents(dag_folder: Path) -> list[Document]:
+    """One document per `factory/*.yaml` (or .yml) file under the DAG folder, in name order."""
+    folder = dag_folder / SPEC_DIR
+    paths = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
+    return [yaml_text_document(path.read_text(), path.relative_to(dag_folder).as_posix()) for path in paths]
+
+
+def _configured_url() -> str | None:
+    """AIRFLEET_FACTORY_DB_URL, else the Airflow connection `airfleet_factory_db`, else None (no DB source).
+
+    Not Airflow's own sql_alchemy_conn: Airflow hides it from DAG-parsing and task processes on
+    purpose. `airfleet factory init` registers the connection pointing at the metadata database.
+    """
+    url = os.environ.get(db.URL_ENV)
+    if url:
+        return url
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        return db.url_from_connection(Connection.get(db.CONN_ID))
+    except AirflowNotFoundException:
+        return None
+
+
+def _fetch() -> dict | None:
+    url = _configured_url()
+    return db.read_rows(db.engine(url)) if url else None
+
+
+def db_documents() -> list[Document]:
+    """The tables as one document (origin "db"), or none when no database is configured."""
+    key = os.environ.get(db.URL_ENV) or f"connection:{db.CONN_ID}"
+    entry = cache.load(key)
+    stale_note = None
+    if entry is not None and entry.age < cache.ttl():
+        rows = entry.value
+    else:
+        try:
+            rows = _fetch()
+        except Exception as error:  # noqa: BLE001 - any driver or lookup error: fall back, and say so
+            log.warning("airfleet factory: cannot read the factory tables: %s", error)
+            if entry is None:
+                return [_unreadable(error, "DAGs defined in the tables are not generated")]
+            rows, stale_note = entry.value, _unreadable(error, f"using the copy read {entry.age:.0f}s ago")
+        else:
+            cache.store(key, rows)
+    if rows is None:
+        return []
+    document = parse_document(db.decode(rows), DB_ORIGIN)
+    if stale_note:
+        document.problems.insert(0, stale_note.problems[0])
+    return [document]
+
+
+def _unreadable(error: Exception, consequence: str) -> Document:
+    document = Document(DB_ORIGIN)
+    document.problems.append(Problem(DB_ORIGIN, "tables", "(connection)",
+                                     f"cannot read the factory tables ({type(error).__name__}: {error}); {consequence}",
+                                     f"check {db.URL_ENV} or the Airflow connection {db.CONN_ID}, and that the "
+                                     "database is up"))
+    return document
+
+
+def documents(dag_folder: Path) -> list[Document]:
+    return [*yaml_documents(dag_folder), *db_documents()]
