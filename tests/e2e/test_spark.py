@@ -63,7 +63,7 @@ def test_spark_task_defers_without_a_worker_slot_and_checks_the_output(cluster, 
     client.unpause(DAG)
     run_id = client.trigger(DAG, {
         "rest_url": spark.rest_url, "jar": f"file:{spark.jar}", "host_output": str(dags_dir / name),
-        "output": f"/opt/airflow/dags/{name}", "seconds": 25,
+        "output": f"/opt/airflow/dags/{name}", "seconds": 45,
     })
 
     wait_for(lambda: ti_state(client, run_id)["state"] == "deferred", "the submit task to defer")
@@ -72,8 +72,14 @@ def test_spark_task_defers_without_a_worker_slot_and_checks_the_output(cluster, 
     # While the driver runs: no pool slot and no Celery task is held for the waiting task.
     pool = client.json("GET", "/api/v2/pools/default_pool")
     assert pool["running_slots"] == 0 and pool["occupied_slots"] == 0 and pool["deferred_slots"] >= 1, pool
-    active = json.loads(cluster.compose("exec", "-T", "worker", "python", "-c", ACTIVE_TASKS).strip().splitlines()[-1])
-    assert not [task for tasks in active.values() for task in tasks if DAG in json.dumps(task)], active
+
+    def no_celery_task_of_the_dag():
+        # The task process reports the deferral, then exits; its Celery task ends a moment later.
+        active = json.loads(cluster.compose("exec", "-T", "worker", "python", "-c", ACTIVE_TASKS).strip().splitlines()[-1])
+        return not [task for tasks in active.values() for task in tasks if DAG in json.dumps(task)]
+
+    wait_for(no_celery_task_of_the_dag, "the worker to hold no task of the DAG", timeout=60)
+    assert spark.state(driver) in ("SUBMITTED", "RUNNING"), "the driver ended before the check: make it longer"
     assert ti_state(client, run_id)["state"] == "deferred"
 
     state = client.wait_for_run(DAG, run_id, timeout=300)

@@ -108,7 +108,10 @@ def test_retry_reattaches_to_the_driver_still_running(spark):
     op = operator(spark, "sleep", "20", registry=registry)
     context = task_context(op.task_id)
     first = submit(op, context)  # try 1 submits, then its worker dies before the trigger reports
+    # The Spark worker creates a driver's directory a moment after the master accepts it.
+    spark.wait_state(first.trigger.submission_id, {"RUNNING"})
     drivers = spark.drivers()
+    assert drivers[-1] == first.trigger.submission_id
     retry = operator(spark, "sleep", "20", registry=registry)
     second = submit(retry, context)  # try 2: the same task instance
     assert second.trigger.submission_id == first.trigger.submission_id
