@@ -27,7 +27,7 @@ ensure_mmdebstrap() {
   command -v mmdebstrap >/dev/null && return
   [[ $(id -u) -eq 0 ]] || die "mmdebstrap is missing; install it with: sudo apt-get install mmdebstrap"
   echo "bootstrap: installing mmdebstrap from Debian packages" >&2
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null; }; then
+  if ! { apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq mmdebstrap >/dev/null; }; then
     die "could not install mmdebstrap; install it by hand (apt-get install mmdebstrap) and retry"
   fi
 }
