@@ -58,3 +58,11 @@ build_image() {
     die "building airfleet/$image failed (full output: $log)"
   fi
 }
+
+# Every image of the cluster, from the base image (found, pulled or bootstrapped).
+build_images() {
+  ensure_base_image
+  stage_build_trust
+  local image
+  for image in mysql redis airflow; do build_image "$image"; done
+}

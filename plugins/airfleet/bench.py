@@ -1,7 +1,12 @@
-"""`airfleet bench`: figures about the cluster, printed as JSON (benchmarks, not timed tests).
+"""`airfleet bench SCENARIO`: cluster figures on Airfleet's defaults and, in the same run, on stock
+Airflow settings of the same images; printed as JSON (benchmarks, not timed tests).
 
-Each run brings up its own throw-away cluster from a checkout (own project, ports and secrets),
-measures, and deletes it with its volumes.
+Cluster scenarios bring up one throw-away cluster per configuration (own project, ports, secrets
+and volumes): "stock" reads an empty tuning file, so every setting in docker/airflow/tuning.env
+falls back to Airflow's own default; "airfleet" is the cluster as `bin/up` starts it. Each
+configuration is measured the same way, one after the other, and `ratio` divides Airfleet's figure
+by stock's. CPU is what the Docker engine accounts to every container of the cluster (Airflow
+roles, MySQL and Redis), so work moved from one role to another is still counted.
 """
 
 from __future__ import annotations
@@ -9,16 +14,26 @@ from __future__ import annotations
 import json
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from airfleet.cluster import ComposeCluster
 
+CONFIGS = ("stock", "airfleet")
+CLUSTER_SCENARIOS = ("throughput", "chain", "waits", "cold-start")
+SCENARIOS = (*CLUSTER_SCENARIOS, "purge", "all")
 IMAGES = ("airflow", "mysql", "redis")
+IDLE_WINDOW = 20.0  # seconds of an idle cluster measured for its background CPU
+
+
+def log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 def image_sizes(tag: str = "local") -> dict[str, float]:
@@ -35,51 +50,227 @@ def _ts(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def fanout(cluster: ComposeCluster, n: int) -> dict[str, Any]:
-    """Trigger `airfleet_fanout` with n no-op tasks; wall time and queued->start latency."""
+def spread(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p95": None, "mean": None, "max": None}
+    return {"p50": round(percentile(values, 0.5), 3), "p95": round(percentile(values, 0.95), 3),
+            "mean": round(statistics.mean(values), 3), "max": round(max(values), 3)}
+
+
+class Probe:
+    """CPU-seconds and memory of each service of a compose project, from the Docker engine."""
+
+    def __init__(self, project: str) -> None:
+        import docker
+
+        self.docker = docker.from_env(timeout=120)
+        self.project = project
+
+    def sample(self) -> dict[str, dict[str, float]]:
+        found: dict[str, dict[str, float]] = {}
+        for container in self.docker.containers.list(filters={"label": f"com.docker.compose.project={self.project}"}):
+            stats = container.stats(stream=False, one_shot=True)
+            memory = stats.get("memory_stats") or {}
+            inactive = (memory.get("stats") or {}).get("inactive_file", (memory.get("stats") or {}).get("total_inactive_file", 0))
+            service = found.setdefault(container.labels.get("com.docker.compose.service", container.name),
+                                       {"cpu_s": 0.0, "memory_mb": 0.0})
+            service["cpu_s"] += stats["cpu_stats"]["cpu_usage"]["total_usage"] / 1e9
+            service["memory_mb"] += (memory.get("usage", 0) - inactive) / 1e6
+        return found
+
+    @staticmethod
+    def cpu_delta(before: dict, after: dict) -> dict[str, float]:
+        return {service: round(after[service]["cpu_s"] - before.get(service, {"cpu_s": 0.0})["cpu_s"], 2)
+                for service in after}
+
+
+def measure_cpu(probe: Probe, action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run `action`; add the CPU-seconds every service used meanwhile."""
+    before = probe.sample()
+    result = action()
+    cpu = Probe.cpu_delta(before, probe.sample())
+    return {**result, "cpu_s": round(sum(cpu.values()), 2), "cpu_s_by_role": cpu}
+
+
+def idle(probe: Probe, seconds: float = IDLE_WINDOW) -> dict[str, Any]:
+    """Background CPU of an idle cluster (scheduler loop, parsing, heartbeats) and each role's memory."""
+    before = probe.sample()
+    time.sleep(seconds)
+    after = probe.sample()
+    cpu = Probe.cpu_delta(before, after)
+    return {"cpu_s_per_s": round(sum(cpu.values()) / seconds, 3),
+            "cpu_s_per_s_by_role": {s: round(v / seconds, 3) for s, v in cpu.items()},
+            "memory_mb_by_role": {s: round(v["memory_mb"], 1) for s, v in after.items()}}
+
+
+def run_dag(cluster: ComposeCluster, dag_id: str, conf: dict[str, Any], timeout: float = 3600) -> tuple[str, float]:
     client = cluster.client()
-    client.wait_for_dag("airfleet_fanout")
-    client.unpause("airfleet_fanout")
+    client.wait_for_dag(dag_id, timeout=300)
+    client.unpause(dag_id)
     start = time.monotonic()
-    run_id = client.trigger("airfleet_fanout", {"n": n})
-    state = client.wait_for_run("airfleet_fanout", run_id, timeout=1800, poll=1)
-    wall = time.monotonic() - start
-    tis = [ti for ti in client.task_instances("airfleet_fanout", run_id) if ti["task_id"] == "noop"]
-    latencies = [
-        (_ts(ti["start_date"]) - _ts(ti["queued_when"])).total_seconds()
-        for ti in tis if ti["queued_when"] and ti["start_date"]
-    ]
-    return {
-        "tasks": n,
-        "state": state,
-        "wall_s": round(wall, 2),
-        "tasks_per_s": round(n / wall, 2),
-        "queued_to_start_mean_s": round(statistics.mean(latencies), 3) if latencies else None,
-        "queued_to_start_p95_s": round(_percentile(latencies, 0.95), 3) if latencies else None,
-    }
+    run_id = client.trigger(dag_id, conf)
+    state = client.wait_for_run(dag_id, run_id, timeout=timeout, poll=0.5)
+    if state != "success":
+        raise RuntimeError(f"{dag_id} run {run_id} ended {state}")
+    return run_id, time.monotonic() - start
 
 
-def run(root: Path, fanout_tasks: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as workdir:
-        cluster = ComposeCluster.throwaway(root, Path(workdir), f"airfleet-bench-{uuid.uuid4().hex[:6]}")
-        try:
-            cluster.up()  # builds the images if needed, so the timed start below finds them present
-            cluster.down(volumes=True)
-            cold_start = cluster.up()
-            return {
-                "image_size_mb": image_sizes(),
-                "cold_start_s": round(cold_start, 1),
-                "fanout": fanout(cluster, fanout_tasks),
-            }
-        finally:
-            cluster.down(volumes=True)
+def fanout(cluster: ComposeCluster, probe: Probe, n: int) -> dict[str, Any]:
+    """`airfleet_fanout` with n no-op tasks: wall time, CPU per task, queued->start latency."""
+    def action() -> dict[str, Any]:
+        run_id, wall = run_dag(cluster, "airfleet_fanout", {"n": n})
+        tis = [ti for ti in cluster.client().task_instances("airfleet_fanout", run_id) if ti["task_id"] == "noop"]
+        waits = [(_ts(ti["start_date"]) - _ts(ti["queued_when"])).total_seconds()
+                 for ti in tis if ti["queued_when"] and ti["start_date"]]
+        return {"tasks": n, "wall_s": round(wall, 2), "tasks_per_s": round(n / wall, 2),
+                "queued_to_start_s": spread(waits)}
+
+    result = measure_cpu(probe, action)
+    result["cpu_s_per_task"] = round(result["cpu_s"] / n, 4)
+    return result
 
 
-def main(root: Path, fanout_tasks: int) -> int:
-    print(json.dumps(run(root, fanout_tasks), indent=2))
+def chain(cluster: ComposeCluster, probe: Probe, length: int = 20) -> dict[str, Any]:
+    """`airfleet_chain`: the gap between one task's end and the next one's start."""
+    def action() -> dict[str, Any]:
+        run_id, wall = run_dag(cluster, "airfleet_chain", {})
+        tis = sorted((ti for ti in cluster.client().task_instances("airfleet_chain", run_id)),
+                     key=lambda ti: _ts(ti["start_date"]))
+        hops = [(_ts(b["start_date"]) - _ts(a["end_date"])).total_seconds() for a, b in zip(tis, tis[1:])]
+        return {"tasks": len(tis), "wall_s": round(wall, 2), "hop_s": spread(hops)}
+
+    return measure_cpu(probe, action)
+
+
+def waits(cluster: ComposeCluster, probe: Probe, n: int, seconds: int = 300) -> dict[str, Any]:
+    """`airfleet_waits`: n deferred waits at once; worker slots they hold, triggerer memory."""
+    client = cluster.client()
+    client.wait_for_dag("airfleet_waits", timeout=300)
+    client.unpause("airfleet_waits")
+    before = probe.sample()["triggerer"]["memory_mb"]
+    run_id = client.trigger("airfleet_waits", {"n": n, "seconds": seconds})
+    start = time.monotonic()
+    deadline = start + 900
+    while True:
+        tis = [ti for ti in client.task_instances("airfleet_waits", run_id) if ti["task_id"] == "wait"]
+        if len(tis) == n and all(ti["state"] == "deferred" for ti in tis):
+            break
+        run = client.json("GET", f"/api/v2/dags/airfleet_waits/dagRuns/{run_id}")
+        if run["state"] in ("success", "failed") or time.monotonic() > deadline:
+            raise RuntimeError(f"{n} waits were not all deferred (run {run['state']}, {time.monotonic() - start:.0f} s)")
+        time.sleep(1)
+    all_deferred = time.monotonic() - start
+    pool = client.json("GET", "/api/v2/pools/default_pool")
+    during = probe.sample()["triggerer"]["memory_mb"]
+    state = client.wait_for_run("airfleet_waits", run_id, timeout=900, poll=2)
+    return {"waits": n, "all_deferred_after_s": round(all_deferred, 1), "run_state": state,
+            "worker_slots_held": pool["running_slots"] + pool["queued_slots"],
+            "deferred_slots": pool["deferred_slots"],
+            "triggerer_memory_mb": {"idle": round(before, 1), "waiting": round(during, 1),
+                                    "added": round(during - before, 1)}}
+
+
+def build_images(root: Path) -> None:
+    """Build (or find cached) every image first, so no configuration's cold start includes a build."""
+    out = subprocess.run(["bash", "-c", "source bin/lib.sh && build_images"], cwd=root, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"building the images failed:\n{out.stderr[-4000:]}")
+
+
+def measure_config(root: Path, workdir: Path, config: str, scenarios: list[str], options: dict[str, int]) -> dict:
+    extra = {}
+    if config == "stock":
+        empty = workdir / "stock-tuning.env"
+        empty.write_text("# stock: every Airflow setting at its default\n")
+        extra["AIRFLEET_TUNING_FILE"] = str(empty)
+    cluster = ComposeCluster.throwaway(root, workdir, f"airfleet-bench-{config}-{uuid.uuid4().hex[:6]}", extra=extra)
+    figures: dict[str, Any] = {}
+    try:
+        log(f"{config}: starting a throw-away cluster")
+        figures["cold_start_s"] = round(cluster.up(), 1)
+        probe = Probe(cluster.project)
+        time.sleep(10)  # let the first parse of every DAG file settle
+        figures["idle"] = idle(probe)
+        if "throughput" in scenarios:
+            for n in options["tasks"]:
+                log(f"{config}: fan-out of {n} no-op tasks")
+                figures[f"throughput_{n}"] = fanout(cluster, probe, n)
+        if "chain" in scenarios:
+            log(f"{config}: chain of 20 no-op tasks")
+            figures["chain"] = chain(cluster, probe)
+        if "waits" in scenarios:
+            log(f"{config}: {options['waits']} deferred waits")
+            figures["waits"] = waits(cluster, probe, options["waits"])
+        figures["after"] = idle(probe, 5.0)["memory_mb_by_role"]
+        return figures
+    finally:
+        cluster.down(volumes=True)
+
+
+def ratios(stock: Any, tuned: Any) -> Any:
+    """airfleet / stock for every number both have, in the same nesting."""
+    if isinstance(stock, dict) and isinstance(tuned, dict):
+        out = {key: ratios(stock[key], tuned[key]) for key in stock.keys() & tuned.keys()}
+        return {key: value for key, value in out.items() if value not in (None, {})}
+    if isinstance(stock, (int, float)) and isinstance(tuned, (int, float)) and stock:
+        return round(tuned / stock, 3)
+    return None
+
+
+def cluster_figures(root: Path, scenarios: list[str], options: dict[str, int]) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        log("building the images (cached layers are reused)")
+        build_images(root)
+        results = {config: measure_config(root, workdir, config, scenarios, options) for config in CONFIGS}
+    return {**results, "ratio": ratios(results["stock"], results["airfleet"]), "image_size_mb": image_sizes()}
+
+
+def purge_figures(root: Path, options: dict[str, int]) -> dict[str, Any]:
+    """benchmarks/purge.py: `airfleet dags purge` against stock `airflow dags delete`, same data."""
+    args = [sys.executable, "-m", "benchmarks.purge", "--runs", str(options["purge_runs"]),
+            "--mapped", str(options["purge_mapped"])]
+    out = subprocess.run(args, cwd=root, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"benchmarks.purge failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout)
+
+
+def run(root: Path, scenario: str, options: dict[str, int]) -> dict[str, Any]:
+    chosen = list(CLUSTER_SCENARIOS) if scenario == "all" else [scenario]
+    started = time.monotonic()
+    figures: dict[str, Any] = {"scenario": scenario, "machine": machine()}
+    cluster_part = [s for s in chosen if s in CLUSTER_SCENARIOS]
+    if cluster_part:
+        figures.update(cluster_figures(root, cluster_part, options))
+    if scenario in ("purge", "all"):
+        figures["purge"] = purge_figures(root, options)
+    figures["bench_s"] = round(time.monotonic() - started, 1)
+    return figures
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    return {"cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def main(root: Path, scenario: str, options: dict[str, int], as_json: bool) -> int:
+    figures = run(root, scenario, options)
+    if as_json:
+        print(json.dumps(figures, indent=2))
+    else:
+        for key, value in flatten(figures):
+            print(f"{key}: {value}")
     return 0
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [item for key, inner in value.items() for item in flatten(inner, f"{prefix}{key}.")]
+    return [(prefix.rstrip("."), value)]
