@@ -10,6 +10,11 @@ from airfleet.cluster import ComposeCluster
 ROOT = Path(__file__).parents[2]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fault tests restart services of the shared cluster: run them after everything else."""
+    items.sort(key=lambda item: item.get_closest_marker("faults") is not None)
+
+
 def docker_available() -> bool:
     return shutil.which("docker") is not None and subprocess.run(["docker", "info"], capture_output=True).returncode == 0
 
