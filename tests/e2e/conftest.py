@@ -1,6 +1,8 @@
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ ROOT = Path(__file__).parents[2]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Fault tests restart services of the shared cluster: run them after everything else."""
+    """Fault tests break their own cluster; run them last, when the shared one is idle."""
     items.sort(key=lambda item: item.get_closest_marker("faults") is not None)
 
 
@@ -58,23 +60,27 @@ class DagsRepo:
         return git("rev-parse", "HEAD", cwd=self.work)
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory):
-    """One throw-away cluster shared by the end-to-end tests that do not disturb it."""
+@contextmanager
+def git_bundle_cluster(workdir: Path, name: str) -> Iterator[ComposeCluster]:
+    """A throw-away cluster whose DAG bundle is a Git repository (`cluster.dags_repo`)."""
     if not docker_available():
         pytest.skip("no Docker daemon reachable: the end-to-end tests need one")
-    workdir = tmp_path_factory.mktemp("e2e")
-    project = f"airfleet-e2e-{uuid.uuid4().hex[:6]}"
     repo = DagsRepo(workdir)
-    cluster = ComposeCluster.throwaway(ROOT, workdir, project, dags=repo.transport, extra={
-        "AIRFLEET_DAGS_GIT_URL": "/opt/airflow/dags/dags.git",
-    })
+    cluster = ComposeCluster.throwaway(ROOT, workdir, f"airfleet-{name}-{uuid.uuid4().hex[:6]}",
+                                       dags=repo.transport, extra={"AIRFLEET_DAGS_GIT_URL": "/opt/airflow/dags/dags.git"})
     cluster.dags_repo = repo
     try:
         cluster.up_seconds = cluster.up()
         yield cluster
     finally:
         cluster.down(volumes=True)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """One throw-away cluster shared by the end-to-end tests that do not disturb it."""
+    with git_bundle_cluster(tmp_path_factory.mktemp("e2e"), "e2e") as shared:
+        yield shared
 
 
 def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:

@@ -7,8 +7,8 @@ They pass only with the settings README "Faults and recovery" names: a killed wo
 retried after `[scheduler] task_instance_heartbeat_timeout` (60 s, not Airflow's 300 s), and tasks
 ride out an api-server restart only with more `[workers] execution_api_retries` than Airflow's.
 
-These tests restart services of the shared session cluster, so they are marked `faults` and must
-run after every other end-to-end test."""
+They break services on purpose, so they run on a cluster of their own, torn down after (marked
+`faults`: they run after every other test, while the shared cluster is idle)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 import pytest
 import requests
+
+from tests.e2e.conftest import git_bundle_cluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -71,6 +73,12 @@ def containers_healthy(cluster) -> bool:
     states = [c["State"] for service in ("mysql", "redis", "api-server", "scheduler", "dag-processor",
                                          "triggerer", "worker", "flower") for c in cluster.containers(service)]
     return all(state["Running"] and state["Health"]["Status"] == "healthy" for state in states)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with git_bundle_cluster(tmp_path_factory.mktemp("faults"), "faults") as own:
+        yield own
 
 
 @pytest.fixture(scope="module")

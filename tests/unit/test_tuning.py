@@ -33,7 +33,8 @@ def test_every_tuned_setting_says_why_in_the_comment_above_it():
     lines = TUNING.read_text().splitlines()
     for number, line in enumerate(lines):
         if re.match(r"^[A-Z_]+=", line):
-            assert number and lines[number - 1].startswith("#"), f"{line}: explain it in a comment above"
+            above = next(previous for previous in reversed(lines[:number]) if not re.match(r"^[A-Z_]+=", previous))
+            assert above.startswith("#"), f"{line}: explain it in a comment above"
 
 
 def test_every_airflow_role_reads_the_tuning_file_and_stock_can_replace_it():
