@@ -6,16 +6,18 @@ chosen zone. The screenshot goes to tests/artifacts/cluster-view.png."""
 from __future__ import annotations
 
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+
+from tests import waiting
 
 pytestmark = pytest.mark.e2e
 
@@ -25,18 +27,9 @@ PLUGIN_ROUTES = ["/airfleet/cluster/", "/airfleet/static/cluster.js", "/airfleet
                  "/airfleet/static/cluster.svg", "/airfleet/api/cluster", "/airfleet/api/cluster?tz=Asia/Shanghai"]
 BROWSER_ZONE = "America/New_York"  # chromium runs with TZ set to it
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-T = TypeVar("T")
 
 
-def eventually(probe: Callable[[], T | None], timeout: float = 180, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {what} after {timeout:.0f} s")
-        time.sleep(2)
+eventually = partial(waiting.eventually, poll=2)
 
 
 def expected(utc_iso: str, zone: str) -> str:

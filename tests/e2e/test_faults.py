@@ -15,31 +15,23 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any
 
 import pytest
 import requests
 
+from tests import waiting
 from tests.e2e.conftest import git_bundle_cluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 DAG = "airfleet_test_faults"
 ROLES = ("metadatabase", "scheduler", "dag_processor", "triggerer")
-T = TypeVar("T")
 
 
-def eventually(probe: Callable[[], T | None], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {what} after {timeout:.0f} s")
-        time.sleep(1)
+eventually = partial(waiting.eventually, poll=1)
 
 
 def epoch(iso: str) -> float:

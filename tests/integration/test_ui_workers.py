@@ -9,22 +9,20 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
-from collections.abc import Callable
-from typing import TypeVar
+from functools import partial
 
 import pytest
 from celery import Celery
 
 from airfleet.ui.workers import WorkerSource
 from tests.integration import images
+from tests import waiting
 
 pytestmark = pytest.mark.integration
 
 PASSWORD = "airfleet-ui-test"
 NODE = "w1@airfleet-ui-test"
-T = TypeVar("T")
 
 APP = textwrap.dedent("""
     import os, time
@@ -55,15 +53,7 @@ def broker_url():
         subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
 
 
-def eventually(probe: Callable[[], T | None], timeout: float = 60, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {what} after {timeout:.0f} s")
-        time.sleep(0.5)
+eventually = partial(waiting.eventually, timeout=60, poll=0.5)
 
 
 @pytest.fixture
