@@ -20,6 +20,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_env(args: argparse.Namespace) -> int:
+    sys.stdout.write(envfile.dump(Path(args.env_file)))
+    return 0
+
+
 def _installed(name: str) -> str | None:
     try:
         return metadata.version(name)
@@ -132,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     init = sub.add_parser("init", help="create or complete .env with generated secrets")
     init.add_argument("--env-file", default=".env", help="path of the env file (default: ./.env)")
     init.set_defaults(func=cmd_init)
+    env = sub.add_parser("env", help="print the env file's values as Compose reads them (NUL-separated KEY=VALUE)")
+    env.add_argument("--env-file", default=".env", help="path of the env file (default: ./.env)")
+    env.set_defaults(func=cmd_env)
     version = sub.add_parser("version", help="print airfleet, Airflow and Celery versions")
     version.set_defaults(func=cmd_version)
     doctor = sub.add_parser("doctor", help="check secrets, clock, workers' log servers, broker, DB and versions")

@@ -48,7 +48,7 @@ def _is_fernet_key(value: str) -> bool:
 @dataclass(frozen=True)
 class Setting:
     name: str
-    default: Callable[[], str]
+    default: Callable[[], str] | None  # None: optional, never generated
     valid: Callable[[str], bool]
     expected: str
     secret: bool = True
@@ -56,6 +56,14 @@ class Setting:
 
 def _const(value: str) -> Callable[[], str]:
     return lambda: value
+
+
+def _is_pem_bundle(value: str) -> bool:
+    path = Path(value)
+    try:
+        return path.is_absolute() and "-----BEGIN CERTIFICATE-----" in path.read_text(errors="replace")
+    except OSError:
+        return False
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -76,23 +84,68 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MYSQL_ROOT_PASSWORD", _password, _URLSAFE.match, "16+ characters of A-Z a-z 0-9 _ -"),
     Setting("MYSQL_PASSWORD", _password, _URLSAFE.match, "16+ characters of A-Z a-z 0-9 _ -"),
     Setting("REDIS_PASSWORD", _password, _URLSAFE.match, "16+ characters of A-Z a-z 0-9 _ -"),
+    # Optional: a private image registry and package index, extra CA certificates, Airflow's examples.
+    Setting("AIRFLEET_REGISTRY", None, re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9._-]+)*$").match,
+            "a registry and optional path, e.g. registry.example:5000/data", False),
+    Setting("AIRFLEET_PIP_INDEX_URL", None, re.compile(r"^https?://[^\s'\"]+$").match,
+            "an http(s) URL of a PEP 503 index, e.g. https://pypi.example/simple", False),
+    Setting("AIRFLEET_PIP_TRUSTED_HOST", None, re.compile(r"^[A-Za-z0-9.:-]+( [A-Za-z0-9.:-]+)*$").match,
+            "host names separated by spaces", False),
+    Setting("AIRFLEET_CA_BUNDLE", None, _is_pem_bundle,
+            "the absolute path of a readable PEM file of CA certificates", False),
+    Setting("AIRFLEET_LOAD_EXAMPLES", None, re.compile(r"^(True|False|true|false)$").match, "True or False", False),
 )
 
 
+_KEY = re.compile(r"^(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(.*)$")
+
+
+def _value(rest: str, where: str) -> str:
+    """One value as Compose reads it: 'single' quotes literal, "double" quotes, or bare with an
+    optional ` # comment`. A `$` would be interpolated by Compose (and read differently by v1 and
+    v2), so it is accepted only inside single quotes."""
+    if rest[:1] in ("'", '"'):
+        quote = rest[0]
+        close = rest.find(quote, 1)
+        while quote == '"' and close > 0 and rest[close - 1] == "\\":
+            close = rest.find(quote, close + 1)
+        if close < 0:
+            raise EnvFileError(f"{where}: the {quote} quote is not closed on its line; close it or remove it")
+        value, after = rest[1:close], rest[close + 1:].strip()
+        if after and not after.startswith("#"):
+            raise EnvFileError(f"{where}: text after the closing quote; remove it or put it inside the quotes")
+        if quote == "'":
+            return value
+        if "\\" in value.replace('\\"', ""):
+            raise EnvFileError(f"{where}: backslashes in double quotes are read differently by Compose v1 and v2; "
+                               "use single quotes")
+        value = value.replace('\\"', '"')
+    else:
+        value = re.split(r"[ \t]#", rest, maxsplit=1)[0].strip()
+        if value[:1] == "#":
+            value = ""
+    if "$" in value:
+        raise EnvFileError(f"{where}: Compose would expand the '$' in this value; put the value in single quotes")
+    return value
+
+
 def parse(text: str, path: Path) -> dict[str, str]:
-    """Parse KEY=VALUE lines (comments and blank lines allowed) the way compose reads them."""
+    """Parse an env file with the rules Compose (v1 and v2) reads it by: blank lines and `#` lines
+    skipped, CRLF line ends, an optional `export `, quoted or bare values. What they would read
+    differently, or reject, is an error naming the line, so every reader agrees."""
     values: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
-            raise EnvFileError(f"{path}:{number}: not a KEY=VALUE line: {raw!r}; fix or delete that line")
+        where = f"{path}:{number}"
+        match = _KEY.match(line)
+        if not match:
+            raise EnvFileError(f"{where}: not a KEY=VALUE line; fix or delete that line")
+        key = match.group(1)
         if key in values:
-            raise EnvFileError(f"{path}:{number}: {key} is set twice; keep one of the lines")
-        values[key] = value.strip().strip("'\"")
+            raise EnvFileError(f"{where}: {key} is set twice; keep one of the lines")
+        values[key] = _value(match.group(2), f"{where}: {key}")
     return values
 
 
@@ -114,7 +167,7 @@ def init(path: Path) -> list[str]:
     text = path.read_text() if path.exists() else ""
     values = parse(text, path)
     validate(values, path)
-    added = [s for s in SETTINGS if s.name not in values]
+    added = [s for s in SETTINGS if s.default and s.name not in values]
     if not added and path.exists():
         os.chmod(path, 0o600)
         return []
@@ -122,7 +175,7 @@ def init(path: Path) -> list[str]:
         "# Airfleet cluster configuration, read by docker compose and by every Airflow role.",
         "# Generated by `airfleet init`; keep it secret (mode 0600) and out of version control.",
     ]
-    lines += [f"{s.name}={s.default()}" for s in added]
+    lines += [f"{s.name}={s.default()}" for s in added if s.default]
     _write_private(path, "\n".join(lines) + "\n")
     return [s.name for s in added]
 
@@ -133,7 +186,7 @@ def load(path: Path) -> dict[str, str]:
         raise EnvFileError(f"{path} does not exist; run `airfleet init` to create it")
     values = parse(path.read_text(), path)
     validate(values, path)
-    missing = [s.name for s in SETTINGS if s.name not in values]
+    missing = [s.name for s in SETTINGS if s.default and s.name not in values]
     if missing:
         raise EnvFileError(f"{path}: missing {', '.join(missing)}; run `airfleet init` to add them")
     return values
@@ -151,3 +204,12 @@ def _write_private(path: Path, content: str) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def dump(path: Path) -> str:
+    """The file's values as NUL-separated KEY=VALUE records, for bin/lib.sh's env_value."""
+    if not path.is_file():
+        raise EnvFileError(f"{path} does not exist; run `airfleet init` (bin/up does) or pass the right --env-file")
+    values = parse(path.read_text(), path)
+    validate(values, path)
+    return "".join(f"{key}={value}\0" for key, value in values.items())

@@ -1,18 +1,24 @@
+import os
 import stat
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from airfleet import envfile
 from airfleet.cli import main as cli
 
+ROOT = Path(__file__).parents[2]
+
 
 def test_init_creates_every_setting_private(tmp_path):
     path = tmp_path / ".env"
     added = envfile.init(path)
-    assert added == [s.name for s in envfile.SETTINGS]
+    generated = [s for s in envfile.SETTINGS if s.default]
+    assert added == [s.name for s in generated]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     values = envfile.load(path)
-    for setting in envfile.SETTINGS:
+    for setting in generated:
         assert setting.valid(values[setting.name]), setting.name
 
 
@@ -22,7 +28,7 @@ def test_secrets_are_fresh_for_every_cluster(tmp_path):
     envfile.init(b)
     va, vb = envfile.load(a), envfile.load(b)
     for setting in envfile.SETTINGS:
-        if setting.secret:
+        if setting.secret and setting.default:
             assert va[setting.name] != vb[setting.name], setting.name
 
 
@@ -84,3 +90,92 @@ def test_cli_init_exit_codes(tmp_path, capsys):
     path.write_text("AIRFLOW_FERNET_KEY=bad\n")
     assert cli(["init", "--env-file", str(path)]) == 1
     assert "AIRFLOW_FERNET_KEY" in capsys.readouterr().err
+
+
+# What Compose reads from each line (v1 and v2 agree on these); tests/integration checks Compose itself.
+COMPOSE_READINGS = [
+    ('AIRFLEET_SAMPLE="8080"', "8080"),
+    ("AIRFLEET_SAMPLE='8080'", "8080"),
+    ("AIRFLEET_SAMPLE=8080\r", "8080"),
+    ("export AIRFLEET_SAMPLE=8080", "8080"),
+    ("AIRFLEET_SAMPLE=8080  # the UI", "8080"),
+    ("AIRFLEET_SAMPLE = 8080", "8080"),
+    ("AIRFLEET_SAMPLE=", ""),
+    ("AIRFLEET_SAMPLE='a $dollar'", "a $dollar"),
+    ('AIRFLEET_SAMPLE="say \\"hi\\""', 'say "hi"'),
+    ("AIRFLEET_SAMPLE=a#b", "a#b"),
+]
+
+
+@pytest.mark.parametrize("line, value", COMPOSE_READINGS)
+def test_values_are_read_as_compose_reads_them(tmp_path, line, value):
+    path = tmp_path / ".env"
+    path.write_bytes(line.encode() + b"\n")
+    assert envfile.parse(path.read_bytes().decode(), path) == {"AIRFLEET_SAMPLE": value}
+
+
+@pytest.mark.parametrize(
+    "line, named",
+    [
+        ('AIRFLEET_SAMPLE="8080', "quote is not closed"),
+        ("AIRFLEET_SAMPLE='8080", "quote is not closed"),
+        ("AIRFLEET_SAMPLE='8080' extra", "after the closing quote"),
+        ("AIRFLEET_ALERT_WEBHOOK_URL=http://h/a$b", "single quotes"),
+        ('AIRFLEET_ALERT_WEBHOOK_URL="http://h/${b}"', "single quotes"),
+        ('AIRFLEET_ALERT_WEBHOOK_URL="a\\nb"', "backslashes"),
+        ("AIRFLEET_CA_BUNDLE=/no/such/ca.pem", "AIRFLEET_CA_BUNDLE"),
+        ("AIRFLEET_CA_BUNDLE=relative.pem", "AIRFLEET_CA_BUNDLE"),
+        ("AIRFLEET_REGISTRY=http://registry:5000", "AIRFLEET_REGISTRY"),
+        ("AIRFLEET_PIP_INDEX_URL=pypi.example/simple", "AIRFLEET_PIP_INDEX_URL"),
+        ("AIRFLEET_LOAD_EXAMPLES=yes", "AIRFLEET_LOAD_EXAMPLES"),
+    ],
+)
+def test_what_compose_would_read_differently_is_refused_naming_the_line(tmp_path, line, named):
+    path = tmp_path / ".env"
+    path.write_text("# first\n" + line + "\n")
+    with pytest.raises(envfile.EnvFileError, match=named) as error:
+        envfile.init(path)
+    assert str(error.value).startswith(f"{path}:2") or "AIRFLEET_" in str(error.value)
+    assert path.read_text() == "# first\n" + line + "\n"
+
+
+def test_optional_settings_are_never_generated(tmp_path):
+    path = tmp_path / ".env"
+    added = envfile.init(path)
+    assert "AIRFLEET_REGISTRY" not in added and "AIRFLEET_CA_BUNDLE" not in added
+    assert "AIRFLEET_REGISTRY" not in envfile.load(path)
+
+
+def test_a_ca_bundle_must_hold_a_certificate(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate\n")
+    path = tmp_path / ".env"
+    path.write_text(f"AIRFLEET_CA_BUNDLE={bundle}\n")
+    with pytest.raises(envfile.EnvFileError, match="PEM file"):
+        envfile.init(path)
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    envfile.init(path)
+    assert envfile.load(path)["AIRFLEET_CA_BUNDLE"] == str(bundle)
+
+
+def shell_value(path, name: str) -> subprocess.CompletedProcess[str]:
+    script = 'source bin/lib.sh && env_value "$1"'
+    return subprocess.run(["bash", "-c", script, "lib", name], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "AIRFLEET_ENV_FILE": str(path)})
+
+
+@pytest.mark.parametrize("line, value", COMPOSE_READINGS)
+def test_the_shell_library_reads_what_init_accepts(tmp_path, line, value):
+    path = tmp_path / ".env"
+    path.write_bytes(line.encode() + b"\nOTHER=x\n")
+    result = shell_value(path, "AIRFLEET_SAMPLE")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == value + "\n"
+
+
+def test_the_shell_library_stops_on_what_init_refuses(tmp_path):
+    path = tmp_path / ".env"
+    path.write_text('AIRFLEET_SAMPLE="8080\n')
+    result = shell_value(path, "AIRFLEET_SAMPLE")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0 and "quote is not closed" in result.stderr
