@@ -3,6 +3,9 @@
 set -euo pipefail
 
 DATADIR=/var/lib/mysql
+# Written once initialise() has set every password. The database is created last, so a directory
+# with neither this nor the database was left by an interrupted first start.
+DONE=$DATADIR/.airfleet-initialised
 
 die() { echo "airfleet-mysql: $*" >&2; exit 1; }
 
@@ -26,18 +29,36 @@ initialise() {
     sleep 1
   done
   mysql --socket=/run/mysqld/init.sock -uroot <<SQL
-CREATE DATABASE \`${MYSQL_DATABASE}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER '${MYSQL_USER}'@'%' IDENTIFIED BY '${MYSQL_PASSWORD}';
 GRANT ALL PRIVILEGES ON \`${MYSQL_DATABASE}\`.* TO '${MYSQL_USER}'@'%';
 ALTER USER 'root'@'localhost' IDENTIFIED BY '${MYSQL_ROOT_PASSWORD}';
+CREATE DATABASE \`${MYSQL_DATABASE}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 SQL
   kill "$pid"
   wait "$pid" || true
+  touch "$DONE"
+}
+
+# The data directory's state: empty, initialised, or left by an interrupted first start.
+prepare_datadir() {
+  [[ -e $DONE ]] && return
+  if [[ -z $(ls -A "$DATADIR") ]]; then
+    initialise
+  elif [[ -d $DATADIR/$MYSQL_DATABASE ]]; then
+    touch "$DONE"  # initialised before this marker existed
+  elif [[ -d $DATADIR/mysql ]]; then
+    # Only system tables, no database and maybe no users: nothing of the user's is here yet.
+    echo "airfleet-mysql: the first start was interrupted before it finished; initialising again" >&2
+    find "$DATADIR" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+    initialise
+  else
+    die "$DATADIR holds files but no MySQL data directory; mount the right volume, or delete this one (bin/down --volumes) if nothing in it is needed"
+  fi
 }
 
 main() {
   require_env
-  [[ -d $DATADIR/mysql ]] || initialise
+  prepare_datadir
   exec mysqld --datadir="$DATADIR" "$@"
 }
 

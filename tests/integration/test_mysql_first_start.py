@@ -1,0 +1,70 @@
+"""The MySQL image's first start survives an interruption: a data directory left with system
+tables but no users is initialised again on the next start; a volume holding something else is
+refused with a message naming what to delete, and nothing in it is touched."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from tests.integration import images
+
+PASSWORD = "airfleet-first-start-test"
+ENV = ["-e", f"MYSQL_ROOT_PASSWORD={PASSWORD}", "-e", "MYSQL_DATABASE=airflow", "-e", "MYSQL_USER=airflow",
+       "-e", f"MYSQL_PASSWORD={PASSWORD}"]
+
+
+def docker(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def volume():
+    images.docker_or_skip()
+    name = f"airfleet-first-start-{uuid.uuid4().hex[:6]}"
+    docker("volume", "create", name).check_returncode()
+    yield name
+    docker("volume", "rm", "-f", name)
+
+
+def airflow_user_can_log_in(container: str, timeout: float = 180) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        probe = docker("exec", container, "mysql", "-h", "127.0.0.1", "-uairflow", f"-p{PASSWORD}", "airflow",
+                       "-e", "SELECT 1", timeout=30)
+        if probe.returncode == 0:
+            return True
+        if docker("inspect", "-f", "{{.State.Running}}", container).stdout.strip() != "true":
+            return False
+        time.sleep(1)
+    return False
+
+
+def test_an_interrupted_first_start_is_completed_on_the_next(volume):
+    image = images.mysql_image()
+    # The state a first start leaves when stopped after `mysqld --initialize`, before any user exists.
+    docker("run", "--rm", "-v", f"{volume}:/var/lib/mysql", "--entrypoint", "mysqld", image,
+           "--initialize-insecure", "--datadir=/var/lib/mysql").check_returncode()
+    name = f"{volume}-server"
+    docker("run", "-d", "--name", name, "-v", f"{volume}:/var/lib/mysql", *ENV, image).check_returncode()
+    try:
+        assert airflow_user_can_log_in(name), docker("logs", name).stderr[-3000:]
+        assert "the first start was interrupted before it finished; initialising again" in docker("logs", name).stderr
+    finally:
+        docker("rm", "-f", name)
+
+
+def test_a_volume_holding_something_else_is_refused_and_kept(volume):
+    image = images.mysql_image()
+    docker("run", "--rm", "-v", f"{volume}:/var/lib/mysql", "--entrypoint", "sh", image, "-c",
+           "echo precious > /var/lib/mysql/notes.txt").check_returncode()
+    result = docker("run", "--rm", "-v", f"{volume}:/var/lib/mysql", *ENV, image)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "airfleet-mysql: /var/lib/mysql holds files but no MySQL data directory; mount the right volume, "
+        "or delete this one (bin/down --volumes) if nothing in it is needed")
+    kept = docker("run", "--rm", "-v", f"{volume}:/var/lib/mysql", "--entrypoint", "cat", image, "/var/lib/mysql/notes.txt")
+    assert kept.stdout == "precious\n"
