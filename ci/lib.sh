@@ -24,6 +24,6 @@ ensure_airflow_image() {
   docker image inspect "$AIRFLOW_IMAGE" >/dev/null 2>&1 && return
   step "building $AIRFLOW_IMAGE"
   ensure_base_image
-  stage_build_trust
+  stage_build_context
   build_image airflow
 }

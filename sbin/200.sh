@@ -2,8 +2,9 @@
 # 200.sh ROLE [options]: start one Airflow role on this machine, joined to an existing Airfleet
 # cluster described by a node env file, and wait until it is healthy.
 set -euo pipefail
+# shellcheck source=bin/lib.sh
+source "$(dirname "$0")/../bin/lib.sh"
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROLES="api-server (alias webserver) | scheduler | dag-processor | triggerer | worker | flower"
 
 usage() {
@@ -13,7 +14,8 @@ usage: $0 ROLE [options]
   --env-file PATH     node env file (default /etc/airfleet/node.env): the cluster's .env values plus
                       AIRFLEET_DB_HOST, AIRFLEET_BROKER_HOST, AIRFLEET_API_URL, AIRFLEET_NODE_ADDRESS
   --timeout SECONDS   how long to wait for the role's health check (default 300)
-  --image IMAGE       airflow image (default AIRFLEET_IMAGE from the env file, or airfleet/airflow:local)
+  --image IMAGE       airflow image (default AIRFLEET_IMAGE from the env file, else
+                      AIRFLEET_REGISTRY/airfleet/airflow:TAG, pulled when missing, else airfleet/airflow:local)
   --network NAME      Docker network to join (default AIRFLEET_NETWORK from the env file, or host)
   --dags DIR          DAG folder to mount (default AIRFLEET_DAGS_DIR from the env file, or $ROOT/dags)
  worker only:
@@ -60,16 +62,31 @@ parse_args() {
   fi
 }
 
-env_value() { sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; }
-
 load_node_env() {
   [[ -r $ENV_FILE ]] || die "cannot read the node env file $ENV_FILE; copy the cluster's .env there and add this node's addresses (see --help)"
-  IMAGE=${IMAGE:-$(env_value AIRFLEET_IMAGE)}; IMAGE=${IMAGE:-airfleet/airflow:local}
+  load_env
+  local registry
+  registry=$(env_value AIRFLEET_REGISTRY)
+  IMAGE=${IMAGE:-$(env_value AIRFLEET_IMAGE)}
+  IMAGE=${IMAGE:-${registry:+$(registry_image "$registry" airflow)}}
+  IMAGE=${IMAGE:-airfleet/airflow:$IMAGE_TAG}
   NETWORK=${NETWORK:-$(env_value AIRFLEET_NETWORK)}; NETWORK=${NETWORK:-host}
   DAGS=${DAGS:-$(env_value AIRFLEET_DAGS_DIR)}; DAGS=${DAGS:-$ROOT/dags}
   NODE_ADDRESS=$(env_value AIRFLEET_NODE_ADDRESS)
-  docker image inspect "$IMAGE" >/dev/null 2>&1 || die "image $IMAGE is not on this machine; build it (bin/up) or load it (docker save | docker load)"
+  CA_BUNDLE=$(env_value AIRFLEET_CA_BUNDLE)
+  ensure_role_image "$registry"
   [[ -d $DAGS ]] || die "DAG folder $DAGS does not exist; pass --dags or set AIRFLEET_DAGS_DIR"
+}
+
+# The image is on this machine, or pulled from the cluster's registry (AIRFLEET_REGISTRY).
+ensure_role_image() {
+  local registry=$1 output
+  docker image inspect "$IMAGE" >/dev/null 2>&1 && return
+  [[ -n $registry && $IMAGE == "$registry"/* ]] \
+    || die "image $IMAGE is not on this machine; set AIRFLEET_REGISTRY in $ENV_FILE to pull it, build it (bin/up) or load it (docker save | docker load)"
+  say "pulling $IMAGE"
+  output=$(docker pull "$IMAGE" 2>&1) \
+    || die "cannot pull $IMAGE from the registry $registry (AIRFLEET_REGISTRY): $(tail -n 1 <<<"$output"); check that it runs, that bin/up pushed to it, and 'docker login $registry'"
 }
 
 container_name() { echo "airfleet-$ROLE${NAME:+-$NAME}"; }
@@ -77,11 +94,8 @@ container_name() { echo "airfleet-$ROLE${NAME:+-$NAME}"; }
 state_of() { docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$1" 2>/dev/null || true; }
 
 compose_config() {
-  if docker compose version >/dev/null 2>&1; then
-    docker compose --env-file "$ENV_FILE" -f "$ROOT/docker-compose.yml" config
-  else
-    docker-compose --env-file "$ENV_FILE" -f "$ROOT/docker-compose.yml" config
-  fi
+  compose_command
+  "${COMPOSE[@]}" --env-file "$ENV_FILE" -f "$ROOT/docker-compose.yml" config
 }
 
 # The role's environment, rendered from docker-compose.yml with this node's values: one source.
@@ -120,6 +134,7 @@ start() {
     [[ -n $NODE_ADDRESS ]] && args+=(--network-alias "$NODE_ADDRESS")
   fi
   [[ $ROLE == worker ]] && args+=(--stop-timeout 600 -e "AIRFLEET_CELERY_NODE=${NAME:-celery}@$name")
+  [[ -n $CA_BUNDLE ]] && args+=(--volume "$CA_BUNDLE:/etc/airfleet/ca-bundle.pem:ro")
   if [[ -n $DOCKER_SOCKET ]]; then
     socket_gid=$(stat -c %g /var/run/docker.sock) || die "no /var/run/docker.sock on this machine"
     args+=(--volume /var/run/docker.sock:/var/run/docker.sock --group-add "$socket_gid")

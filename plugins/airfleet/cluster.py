@@ -11,7 +11,7 @@ import os
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from airfleet import envfile
@@ -28,19 +28,22 @@ def free_port() -> int:
 class ComposeCluster:
     root: Path
     env_file: Path
+    environ: dict[str, str] = field(default_factory=dict)  # e.g. which Compose and builder
+    up_output: str = ""
 
     @classmethod
     def throwaway(cls, root: Path, workdir: Path, project: str, dags: Path | None = None,
-                  extra: dict[str, str] | None = None) -> "ComposeCluster":
+                  extra: dict[str, str] | None = None, environ: dict[str, str] | None = None) -> "ComposeCluster":
         """A cluster with its own project name, free ports and freshly generated secrets;
-        `dags` replaces the checkout's dags/ folder; `extra` adds env-file settings."""
+        `dags` replaces the checkout's dags/ folder; `extra` adds env-file settings; `environ`
+        adds environment variables for bin/up and compose (AIRFLEET_COMPOSE, DOCKER_BUILDKIT)."""
         settings = {"COMPOSE_PROJECT_NAME": project, "AIRFLEET_API_PORT": str(free_port()),
                     "AIRFLEET_FLOWER_PORT": str(free_port()), **({"AIRFLEET_DAGS_DIR": str(dags)} if dags else {}),
                     **(extra or {})}
         env_file = workdir / f"{project}.env"
         env_file.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
         envfile.init(env_file)
-        return cls(root=root, env_file=env_file)
+        return cls(root=root, env_file=env_file, environ=dict(environ or {}))
 
     @property
     def env(self) -> dict[str, str]:
@@ -55,7 +58,7 @@ class ComposeCluster:
         return f"http://{self.env['AIRFLEET_BIND_ADDRESS']}:{self.env['AIRFLEET_API_PORT']}"
 
     def _run(self, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-        environ = {**os.environ, "AIRFLEET_ENV_FILE": str(self.env_file)}
+        environ = {**os.environ, **self.environ, "AIRFLEET_ENV_FILE": str(self.env_file)}
         return subprocess.run(args, cwd=self.root, env=environ, text=True, capture_output=True, timeout=timeout)
 
     def up(self, timeout: float = 1800) -> float:
@@ -64,6 +67,7 @@ class ComposeCluster:
         result = self._run(str(self.root / "bin" / "up"), timeout=timeout)
         if result.returncode != 0:
             raise RuntimeError(f"bin/up failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-6000:]}")
+        self.up_output = result.stdout + result.stderr
         return time.monotonic() - start
 
     def down(self, volumes: bool = True) -> None:

@@ -1,8 +1,11 @@
 """The foundation promise: images built, cluster up from nothing, healthy, a DAG runs on a worker."""
 
+import re
 import subprocess
 
 import pytest
+
+from tests.support import docker_setups
 
 pytestmark = pytest.mark.e2e
 
@@ -88,3 +91,18 @@ def test_rebuild_with_nothing_changed_reuses_the_cache(cluster):
     before = image_ids()
     cluster.up()  # builds again, then finds everything already up
     assert image_ids() == before
+
+
+def test_up_prints_the_addresses_it_published(cluster):
+    env = cluster.env
+    address = env["AIRFLEET_BIND_ADDRESS"]
+    assert f"Airflow UI:  http://{address}:{env['AIRFLEET_API_PORT']} " in cluster.up_output
+    assert f"Flower:      http://{address}:{env['AIRFLEET_FLOWER_PORT']} " in cluster.up_output
+
+
+def test_the_shared_cluster_came_up_the_way_most_users_docker_does_it(cluster):
+    """Compose v2 labels its containers with its version; BuildKit shows `#N [k/n]` steps."""
+    docker_setups.require_v2()
+    (container,) = cluster.containers("scheduler")
+    assert container["Config"]["Labels"]["com.docker.compose.version"].startswith("2.")
+    assert re.search(r"^#\d+ \[build \d+/\d+\]", cluster.up_output, re.M), cluster.up_output[-2000:]
