@@ -45,6 +45,29 @@ configure_timezone() {
   eval "$exports"
 }
 
+# AIRFLEET_CA_BUNDLE (mounted at EXTRA_CA) adds CA certificates for private mirrors and internal
+# HTTPS services: pip, requests, httpx, git and Python's ssl all read the combined bundle.
+EXTRA_CA=/etc/airfleet/ca-bundle.pem
+configure_trust() {
+  [[ -s $EXTRA_CA ]] || return 0
+  grep -q -- '-----BEGIN CERTIFICATE-----' "$EXTRA_CA" \
+    || die "AIRFLEET_CA_BUNDLE ($EXTRA_CA in the container) holds no PEM certificate; point it to a PEM file of CA certificates"
+  local bundle=$HOME/.airfleet/ca-certificates.crt
+  mkdir -p "${bundle%/*}"
+  cat /etc/ssl/certs/ca-certificates.crt "$EXTRA_CA" >"$bundle"
+  export SSL_CERT_FILE=$bundle REQUESTS_CA_BUNDLE=$bundle PIP_CERT=$bundle GIT_SSL_CAINFO=$bundle CURL_CA_BUNDLE=$bundle
+}
+
+# AIRFLEET_PIP_INDEX_URL: the package index virtualenv tasks install from, in pip's user config so an
+# operator's own `index_urls` (written to the venv's pip.conf, which pip reads later) still wins.
+configure_package_index() {
+  [[ -n ${AIRFLEET_PIP_INDEX_URL:-} ]] || return 0
+  local conf=$HOME/.config/pip/pip.conf
+  mkdir -p "${conf%/*}"
+  printf '[global]\nindex-url = %s\n' "$AIRFLEET_PIP_INDEX_URL" >"$conf"
+  [[ -z ${AIRFLEET_PIP_TRUSTED_HOST:-} ]] || printf 'trusted-host = %s\n' "$AIRFLEET_PIP_TRUSTED_HOST" >>"$conf"
+}
+
 wait_for() {
   local what=$1
   python -m airfleet.health "wait-$what" \
@@ -71,6 +94,8 @@ init_cluster() {
 main() {
   local role=${1:-version}
   load_secret_files
+  configure_trust
+  configure_package_index
   configure_dag_bundle
   configure_timezone
   case $role in

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from airfleet.cluster import ComposeCluster
+from tests.support import docker_setups
+from tests.support.package_index import PackageIndex, wheel_from_installed, write_wheel
+from tests.support.registry import Registry
 
 ROOT = Path(__file__).parents[2]
 
@@ -61,13 +64,15 @@ class DagsRepo:
 
 
 @contextmanager
-def git_bundle_cluster(workdir: Path, name: str) -> Iterator[ComposeCluster]:
+def git_bundle_cluster(workdir: Path, name: str, extra: dict[str, str] | None = None,
+                       environ: dict[str, str] | None = None) -> Iterator[ComposeCluster]:
     """A throw-away cluster whose DAG bundle is a Git repository (`cluster.dags_repo`)."""
     if not docker_available():
         pytest.skip("no Docker daemon reachable: the end-to-end tests need one")
     repo = DagsRepo(workdir)
     cluster = ComposeCluster.throwaway(ROOT, workdir, f"airfleet-{name}-{uuid.uuid4().hex[:6]}",
-                                       dags=repo.transport, extra={"AIRFLEET_DAGS_GIT_URL": "/opt/airflow/dags/dags.git"})
+                                       dags=repo.transport, environ=environ,
+                                       extra={"AIRFLEET_DAGS_GIT_URL": "/opt/airflow/dags/dags.git", **(extra or {})})
     cluster.dags_repo = repo
     try:
         cluster.up_seconds = cluster.up()
@@ -76,11 +81,37 @@ def git_bundle_cluster(workdir: Path, name: str) -> Iterator[ComposeCluster]:
         cluster.down(volumes=True)
 
 
+# The company mirror the shared cluster installs virtualenv packages from, over HTTPS with a private CA.
+INDEX_HOST = "pypi.airfleet.test"
+PROBE = ("airfleet-venv-probe", "1.0", {"airfleet_venv_probe.py": b'ORIGIN = "the private package index"\n'})
+
+
+def start_package_index(index: PackageIndex, network: str) -> None:
+    wheels = [write_wheel(index.build, *PROBE), wheel_from_installed(index.build, "tabulate")]
+    index.publish(wheels)
+    index.start("airfleet/airflow:local", network)
+
+
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
-    """One throw-away cluster shared by the end-to-end tests that do not disturb it."""
-    with git_bundle_cluster(tmp_path_factory.mktemp("e2e"), "e2e") as shared:
-        yield shared
+    """One throw-away cluster shared by the end-to-end tests that do not disturb it, brought up the
+    way most users' Docker does it (Compose v2, BuildKit), with its images pushed to a registry and a
+    private package index (HTTPS, own CA) for virtualenv tasks."""
+    workdir = tmp_path_factory.mktemp("e2e")
+    index = PackageIndex(workdir / "index", INDEX_HOST)
+    registry = Registry.start_or_none(workdir / "registry")
+    extra = {"AIRFLEET_CA_BUNDLE": str(index.ca_bundle), "AIRFLEET_PIP_INDEX_URL": index.https_url,
+             **({"AIRFLEET_REGISTRY": registry.address} if registry else {})}
+    environ = docker_setups.V2_BUILDKIT if docker_setups.PLUGINS else {}
+    try:
+        with git_bundle_cluster(workdir, "e2e", extra=extra, environ=environ) as shared:
+            shared.registry, shared.package_index = registry, index
+            start_package_index(index, f"{shared.project}_default")
+            yield shared
+    finally:
+        index.stop()
+        if registry:
+            registry.stop()
 
 
 def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:

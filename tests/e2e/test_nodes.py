@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import NodeNetwork, run
+from tests.support.registry import MISSING
 
 pytestmark = pytest.mark.e2e
 
@@ -20,6 +21,7 @@ NODE_ADDRESS = "node2-worker"
 class Node:
     network: NodeNetwork
     name: str
+    pulled: bool = False
 
     @property
     def env_file(self) -> Path:
@@ -35,11 +37,17 @@ class Node:
 
 @pytest.fixture(scope="module")
 def node(cluster, tmp_path_factory):
+    """The node's image comes from the cluster's registry (bin/up pushed it) when there is one: the
+    local copy of that name is removed first, so 200.sh must pull it."""
     network = NodeNetwork(cluster, tmp_path_factory.mktemp("node2"), "node2", NODE_ADDRESS)
+    cluster.package_index.connect(network.network)
     node = Node(network, f"e2e{uuid.uuid4().hex[:6]}")
+    if cluster.registry:
+        run("docker", "rmi", f"{cluster.registry.address}/airfleet/airflow:local").check_returncode()
     started = node.start("--queues", "node2", "--concurrency", "4")
     assert started.returncode == 0, started.stderr
     assert "started" in started.stdout
+    node.pulled = "pulling" in started.stderr
     yield node
     network.close()
 
@@ -69,6 +77,37 @@ def trigger_slow(client, seconds: int) -> str:
     client.wait_for_dag("airfleet_test_node_queue")
     client.unpause("airfleet_test_node_queue")
     return client.trigger("airfleet_test_node_queue", {"seconds": seconds})
+
+
+def test_the_node_pulled_its_image_from_the_cluster_registry(cluster, node):
+    if not cluster.registry:
+        pytest.skip(MISSING)
+    assert node.pulled
+    assert cluster.registry.tags("airfleet/airflow") == ["local"]
+    image = run("docker", "inspect", "-f", "{{.Config.Image}}", node.container).stdout.strip()
+    assert image == f"{cluster.registry.address}/airfleet/airflow:local"
+
+
+def test_an_unreachable_registry_is_named_and_nothing_is_started(node, tmp_path):
+    env_file = tmp_path / "node.env"
+    env_file.write_text("".join(line + "\n" for line in node.env_file.read_text().splitlines()
+                                if not line.startswith("AIRFLEET_REGISTRY=")) + "AIRFLEET_REGISTRY=127.0.0.1:9\n")
+    result = node.start("--queues", "node2", name="unreachable", env_file=env_file)
+    assert result.returncode == 1
+    assert "cannot pull 127.0.0.1:9/airfleet/airflow:local from the registry 127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run("docker", "ps", "-aq", "--filter", "name=airfleet-worker-unreachable").stdout.strip() == ""
+
+
+def test_a_virtualenv_task_on_the_node_installs_from_the_cluster_index(cluster, node):
+    client = cluster.client()
+    client.wait_for_dag("airfleet_test_virtualenv_node", timeout=180)
+    client.unpause("airfleet_test_virtualenv_node")
+    run_id = client.trigger("airfleet_test_virtualenv_node")
+    assert client.wait_for_run("airfleet_test_virtualenv_node", run_id, timeout=420) == "success"
+    result = client.json("GET", f"{ti_path(run_id, 'airfleet_test_virtualenv_node', 'on_node')}/xcomEntries/return_value")
+    assert result["value"]["origin"] == "the private package index"
+    assert result["value"]["host"] == node.container
 
 
 def test_start_is_idempotent(node):
@@ -140,7 +179,8 @@ def test_drain_finishes_the_running_task_and_takes_no_new_one(cluster, node):
 def test_doctor_finds_a_worker_with_a_different_secret_key(cluster, node, tmp_path):
     """A worker with its own [api] secret_key runs tasks but its logs answer 403: doctor says so."""
     odd_env = tmp_path / "odd.env"
-    odd_env.write_text(node.env_file.read_text() + "AIRFLOW_API_SECRET_KEY=" + "0" * 64 + "\n")
+    odd_env.write_text("".join(line + "\n" for line in node.env_file.read_text().splitlines()
+                               if not line.startswith("AIRFLOW_API_SECRET_KEY=")) + "AIRFLOW_API_SECRET_KEY=" + "0" * 64 + "\n")
     run("docker", "rm", "-f", node.container)
     started = node.start("--queues", "node2", env_file=odd_env)
     assert started.returncode == 0, started.stderr

@@ -78,10 +78,13 @@ def test_parallel_tasks_are_queued_together(runs):
     assert when(left, "queued_when") < when(right, "end_date") and when(right, "queued_when") < when(left, "end_date")
 
 
-def test_virtualenv_task_ran_in_the_given_interpreter_with_its_package(runs):
-    result = runs.xcom("airfleet_pattern_virtualenv", "render")
-    assert result["python"] == "/opt/airflow/venv/bin/python"
-    assert result["table"].splitlines()[2:] == ["orders         3", "refunds        1"]
+def test_virtualenv_tasks_ran_in_their_own_interpreters_with_their_package(runs):
+    fresh = runs.xcom("airfleet_pattern_virtualenv", "render")
+    prepared = runs.xcom("airfleet_pattern_virtualenv", "render_prepared")
+    assert not fresh["python"].startswith("/opt/airflow/venv/"), "the virtualenv task ran in Airflow's environment"
+    assert prepared["python"] == "/opt/airflow/venv/bin/python"
+    for result in (fresh, prepared):
+        assert result["table"].splitlines()[2:] == ["orders         3", "refunds        1"]
 
 
 def test_xcom_between_adjacent_and_non_adjacent_tasks(runs):
