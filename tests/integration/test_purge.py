@@ -167,6 +167,23 @@ def test_refuses_while_a_task_is_running_queued_or_deferred(database, dags, caps
     assert snapshot(database, dags.victim, dags.bystander) == before
 
 
+@pytest.mark.parametrize("state", ["scheduled", "up_for_retry", "up_for_reschedule", "restarting"])
+def test_work_waiting_to_run_again_is_in_flight_too_even_when_forced(database, dags, capsys, state):
+    engine = database.engine()
+    with engine.begin() as connection:
+        ti = sa.Table("task_instance", sa.MetaData(), autoload_with=connection)
+        connection.execute(sa.update(ti).where(ti.c.dag_id == dags.victim, ti.c.run_id == "run_1",
+                                               ti.c.task_id == "extract").values(state=state))
+    engine.dispose()
+    before = snapshot(database, dags.victim, dags.bystander)
+
+    code, _, err = purge(database, capsys, dags.victim, "--force", "--yes")
+
+    assert code == 1
+    assert f"run_1 extract: {state}" in err and "still in flight" in err
+    assert snapshot(database, dags.victim, dags.bystander) == before
+
+
 def test_refuses_while_the_dag_file_is_in_its_bundle_unless_forced(database, dags, airflow_env, capsys):
     dag_file = airflow_env[0] / f"{dags.victim}.py"
     dag_file.write_text("# still deployed\n")

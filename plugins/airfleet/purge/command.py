@@ -68,8 +68,9 @@ def survey(engine: sa.Engine, dag_ids: Sequence[str], include_logs: bool) -> Sur
 
 def _active_message(active: Sequence[guards.ActiveTask]) -> str:
     listing = "\n".join(f"  {task}" for task in active)
-    return (f"{len(active)} task(s) of the DAG(s) are running, queued or deferred; let them finish (or mark them "
-            f"failed or success) and purge again:\n{listing}")
+    return (f"{len(active)} task(s) of the DAG(s) are still in flight (running, queued, scheduled, deferred, "
+            f"restarting, or waiting for a retry or reschedule); let them finish (or mark them failed or success) "
+            f"and purge again:\n{listing}")
 
 
 def _files_message(files: Sequence[guards.DagFile]) -> str:

@@ -11,10 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from airflow.utils.state import TaskInstanceState
 
 from airfleet.purge.plan import Plan, delete_columns, detach_columns
 
-ACTIVE_STATES = ("running", "queued", "deferred")
+# Work in flight: running or about to run again. A purge would drop a pending retry or reschedule.
+ACTIVE_STATES = tuple(state.value for state in (
+    TaskInstanceState.RUNNING, TaskInstanceState.QUEUED, TaskInstanceState.DEFERRED, TaskInstanceState.SCHEDULED,
+    TaskInstanceState.UP_FOR_RETRY, TaskInstanceState.UP_FOR_RESCHEDULE, TaskInstanceState.RESTARTING))
 
 
 def has_rows(connection: sa.Connection, plan: Plan, dag_id: str) -> bool:
