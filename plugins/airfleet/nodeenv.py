@@ -27,7 +27,8 @@ def role_environment(rendered_compose: str, role: str) -> dict[str, str]:
     environment = services[SERVICES[role]].get("environment") or {}
     if isinstance(environment, list):  # compose v1 may render KEY=VALUE items
         environment = dict(item.split("=", 1) for item in environment)
-    return {key: "" if value is None else str(value) for key, value in environment.items()}
+    # `config` prints a literal `$` escaped as `$$`; a container's env file takes values literally.
+    return {key: "" if value is None else str(value).replace("$$", "$") for key, value in environment.items()}
 
 
 def env_file_lines(environment: dict[str, str]) -> str:
