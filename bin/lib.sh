@@ -55,8 +55,19 @@ compose() {
   "${COMPOSE[@]}" --env-file "$ENV_FILE" -p "${project:-airfleet}" -f "$ROOT/docker-compose.yml" "$@"
 }
 
+# Create or complete the env file. The project's volumes are named to `init`, which then refuses to
+# generate a secret their data depends on (a lost Fernet key or MySQL password).
 airfleet_init() {
-  airfleet_py init --env-file "$ENV_FILE" >&2 || exit 1
+  local project=airfleet volume existing=()
+  if [[ -f $ENV_FILE ]]; then
+    load_env
+    project=$(env_value COMPOSE_PROJECT_NAME)
+    project=${project:-airfleet}
+  fi
+  for volume in $(docker volume ls -q --filter "label=com.docker.compose.project=$project" 2>/dev/null); do
+    existing+=(--existing-data "volume $volume")
+  done
+  airfleet_py init --env-file "$ENV_FILE" "${existing[@]}" >&2 || exit 1
   load_env
 }
 

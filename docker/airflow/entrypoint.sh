@@ -76,6 +76,8 @@ wait_for() {
 
 init_cluster() {
   wait_for db
+  # A key that cannot read the stored connections would fail every task that uses one: stop here.
+  python -m airfleet.fernet_check || exit 1
   log "migrating the metadata database"
   airflow db migrate
   [[ -n ${AIRFLOW_ADMIN_PASSWORD:-} ]] || die "AIRFLOW_ADMIN_PASSWORD is not set"

@@ -12,7 +12,7 @@ from airfleet import __version__, envfile
 
 def cmd_init(args: argparse.Namespace) -> int:
     path = Path(args.env_file)
-    added = envfile.init(path)
+    added = envfile.init(path, args.existing_data)
     if added:
         print(f"{path}: added {', '.join(added)} (mode 0600)")
     else:
@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     init = sub.add_parser("init", help="create or complete .env with generated secrets")
     init.add_argument("--env-file", default=".env", help="path of the env file (default: ./.env)")
+    init.add_argument("--existing-data", action="append", default=[], metavar="NAME",
+                      help="data that exists and depends on the file's secrets (bin/up passes the project's volumes)")
     init.set_defaults(func=cmd_init)
     env = sub.add_parser("env", help="print the env file's values as Compose reads them (NUL-separated KEY=VALUE)")
     env.add_argument("--env-file", default=".env", help="path of the env file (default: ./.env)")

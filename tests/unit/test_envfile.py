@@ -179,3 +179,26 @@ def test_the_shell_library_stops_on_what_init_refuses(tmp_path):
     result = shell_value(path, "AIRFLEET_SAMPLE")
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.strip().count("\n") == 0 and "quote is not closed" in result.stderr
+
+
+@pytest.mark.parametrize("name", envfile.DATA_SECRETS)
+def test_a_lost_data_secret_is_not_regenerated_while_its_data_exists(tmp_path, name):
+    path = tmp_path / ".env"
+    envfile.init(path)
+    path.write_text("".join(line + "\n" for line in path.read_text().splitlines() if not line.startswith(f"{name}=")))
+    before = path.read_text()
+    with pytest.raises(envfile.EnvFileError, match=f"{name} missing, but data that depends on it exists") as error:
+        envfile.init(path, ["volume airfleet_mysql"])
+    assert "bin/down --volumes" in str(error.value) and "volume airfleet_mysql" in str(error.value)
+    assert path.read_text() == before
+    assert envfile.init(path) == [name], "without data, a fresh value is fine"
+
+
+def test_every_rewrite_keeps_the_previous_file_as_a_private_backup(tmp_path):
+    path = tmp_path / ".env"
+    path.write_text("AIRFLEET_API_PORT=9090\n")
+    envfile.init(path)
+    (backup,) = tmp_path.glob(".env.backup-*")
+    assert backup.read_text() == "AIRFLEET_API_PORT=9090\n"
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert envfile.init(path) == [] and len(list(tmp_path.glob(".env.backup-*"))) == 1, "nothing written, nothing kept"

@@ -1,0 +1,46 @@
+"""Secrets the cluster's data depends on are never replaced behind the user's back: with the
+cluster's volumes present, a lost Fernet key or MySQL password stops `bin/up` (nothing changes),
+and an init with a key that cannot read the stored connections refuses to start the cluster."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+
+import pytest
+from cryptography.fernet import Fernet
+
+from tests.e2e.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("name", ["AIRFLOW_FERNET_KEY", "MYSQL_PASSWORD"])
+def test_a_lost_secret_stops_up_while_the_volumes_exist(cluster, tmp_path, name):
+    env_file = tmp_path / "lost.env"
+    env_file.write_text("".join(line + "\n" for line in cluster.env_file.read_text().splitlines()
+                                if not line.startswith(f"{name}=")))
+    before = env_file.read_text()
+    containers = cluster.compose("ps", "-q")
+    result = subprocess.run([str(ROOT / "bin" / "up")], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, **cluster.environ, "AIRFLEET_ENV_FILE": str(env_file)})
+    assert result.returncode == 1
+    assert f"{name} missing, but data that depends on it exists (volume {cluster.project}_mysql" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert env_file.read_text() == before
+    assert cluster.compose("ps", "-q") == containers
+
+
+def test_init_refuses_a_fernet_key_that_cannot_read_the_stored_connections(cluster):
+    client = cluster.client()
+    conn_id = f"airfleet_test_{uuid.uuid4().hex[:6]}"
+    client.json("POST", "/api/v2/connections", json={"connection_id": conn_id, "conn_type": "http",
+                                                     "host": "warehouse.example", "password": "s3cret"})
+    other = Fernet.generate_key().decode()
+    result = cluster.compose_run("run", "--rm", "-T", "-e", f"AIRFLOW__CORE__FERNET_KEY={other}", "airflow-init",
+                                 timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "AIRFLOW_FERNET_KEY cannot decrypt" in result.stderr and f"connection {conn_id}" in result.stderr
+    again = cluster.compose_run("run", "--rm", "-T", "airflow-init", timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
