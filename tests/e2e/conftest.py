@@ -114,6 +114,14 @@ def cluster(tmp_path_factory):
             registry.stop()
 
 
+def ready_client(cluster: ComposeCluster, dag_id: str, timeout: float = 180):
+    """A client for the cluster, once `dag_id` is parsed and unpaused."""
+    client = cluster.client()
+    client.wait_for_dag(dag_id, timeout=timeout)
+    client.unpause(dag_id)
+    return client
+
+
 def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 

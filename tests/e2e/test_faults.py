@@ -23,7 +23,8 @@ import pytest
 import requests
 
 from tests import waiting
-from tests.e2e.conftest import git_bundle_cluster
+from tests.e2e.conftest import git_bundle_cluster, ready_client
+from tests.support import docker_setups
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -69,16 +70,14 @@ def containers_healthy(cluster) -> bool:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    with git_bundle_cluster(tmp_path_factory.mktemp("faults"), "faults") as own:
+    # Compose v1 here (the shared cluster runs v2), with the images the shared cluster built.
+    with git_bundle_cluster(tmp_path_factory.mktemp("faults"), "faults", environ=docker_setups.V1_BUILDKIT) as own:
         yield own
 
 
 @pytest.fixture(scope="module")
 def client(cluster):
-    client = cluster.client()
-    client.wait_for_dag(DAG, timeout=180)
-    client.unpause(DAG)
-    return client
+    return ready_client(cluster, DAG)
 
 
 @pytest.fixture(autouse=True)
@@ -122,6 +121,11 @@ def addresses(container: dict[str, Any]) -> set[str]:
 def scale_workers(cluster, count: int) -> None:
     # --no-deps: leave the DB, broker and the one-shot airflow-init alone.
     cluster.compose("up", "-d", "--no-deps", "--no-recreate", "--scale", f"worker={count}", "worker")
+
+
+def test_this_cluster_came_up_through_compose_v1(cluster):
+    (container,) = cluster.containers("scheduler")
+    assert container["Config"]["Labels"]["com.docker.compose.version"].startswith("1.")
 
 
 def test_redis_restart_mid_run_loses_no_task(cluster, client, record_property):

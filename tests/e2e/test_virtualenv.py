@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import ready_client
 from tests.e2e.test_nodes import log_lines
 
 pytestmark = pytest.mark.e2e
@@ -21,10 +22,7 @@ def xcom(client, dag_id: str, run_id: str, task_id: str):
 
 @pytest.fixture(scope="module")
 def client(cluster):
-    client = cluster.client()
-    client.wait_for_dag(DAG, timeout=180)
-    client.unpause(DAG)
-    return client
+    return ready_client(cluster, DAG)
 
 
 def test_packages_come_from_the_cluster_index_and_from_an_index_the_operator_names(client):
