@@ -27,8 +27,13 @@ load_env() {
   ENV_LOADED=$ENV_FILE
 }
 
-# The value of NAME in the env file (empty when absent).
+# The value of NAME as Compose interpolates it: from this shell's environment when set there (it
+# wins over the file, e.g. `AIRFLEET_API_PORT=9999 bin/up`), else from the env file, else empty.
 env_value() {
+  if [[ -n ${!1+set} ]]; then
+    echo "${!1}"
+    return
+  fi
   [[ $ENV_LOADED == "$ENV_FILE" ]] || load_env
   echo "${ENV_VALUES[$1]-}"
 }

@@ -202,3 +202,12 @@ def test_every_rewrite_keeps_the_previous_file_as_a_private_backup(tmp_path):
     assert backup.read_text() == "AIRFLEET_API_PORT=9090\n"
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     assert envfile.init(path) == [] and len(list(tmp_path.glob(".env.backup-*"))) == 1, "nothing written, nothing kept"
+
+
+def test_the_shell_environment_wins_over_the_file_as_in_compose(tmp_path):
+    path = tmp_path / ".env"
+    path.write_text("AIRFLEET_SAMPLE=8080\n")
+    script = 'source bin/lib.sh && env_value AIRFLEET_SAMPLE'
+    result = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "AIRFLEET_ENV_FILE": str(path), "AIRFLEET_SAMPLE": "9999"})
+    assert result.stdout == "9999\n"
