@@ -89,7 +89,7 @@ PROBE = ("airfleet-venv-probe", "1.0", {"airfleet_venv_probe.py": b'ORIGIN = "th
 def start_package_index(index: PackageIndex, network: str) -> None:
     wheels = [write_wheel(index.build, *PROBE), wheel_from_installed(index.build, "tabulate")]
     index.publish(wheels)
-    index.start("airfleet/airflow:local", network)
+    index.start("airfleet/airflow:local", network, name=f"{network}-package-index")
 
 
 @pytest.fixture(scope="session")

@@ -136,9 +136,9 @@ class PackageIndex:
         for path in [self.root, *self.root.rglob("*")]:  # the server runs as the image's user
             path.chmod(0o755 if path.is_dir() else 0o644)
 
-    def start(self, image: str, network: str) -> None:
+    def start(self, image: str, network: str, name: str) -> None:
         self.container = subprocess.run(
-            ["docker", "run", "-d", "--rm", "--network", network, "--network-alias", self.hostname,
+            ["docker", "run", "-d", "--rm", "--name", name, "--network", network, "--network-alias", self.hostname,
              "-v", f"{self.root}:/srv:ro", "--entrypoint", "python", image, "-c", SERVE],
             capture_output=True, text=True, check=True).stdout.strip()
 
