@@ -76,13 +76,13 @@ class DbtCloudRunTrigger(BaseTrigger):
                                       f"{self.run_id}: {error}")
                     return
                 errors += 1
-                self.log.warning("status poll %d/%d of run %s failed: %s", errors, self.max_status_errors,
-                                 self.run_id, error)
                 if errors > self.max_status_errors:
                     yield self._event("error", status, f"dbt Cloud did not answer {errors} status polls in a row "
                                       f"for run {self.run_id} (last: {error}); the run may still be going and the "
                                       "next try re-attaches to it")
                     return
+                self.log.warning("status poll of run %s failed (%d of the %d failures in a row allowed): %s",
+                                 self.run_id, errors, self.max_status_errors, error)
                 await self._sleep()
                 continue
             self.href = run.get("href") or self.href
