@@ -74,6 +74,13 @@ wait_for() {
     || die "gave up waiting for the $what; check its address and password in the env file (a volume created with another .env keeps that file's passwords: restore it, or delete the volume with bin/down --volumes)"
 }
 
+# Airflow never deletes logs: each role sweeps its log folder in the background (airfleet.retention,
+# AIRFLEET_LOG_RETENTION_DAYS / _MB). Bad settings stop the role here rather than go unnoticed.
+start_log_retention() {
+  python -m airfleet.retention --check || exit 1
+  python -m airfleet.retention &
+}
+
 init_cluster() {
   wait_for db
   # A key that cannot read the stored connections would fail every task that uses one: stop here.
@@ -103,9 +110,9 @@ main() {
   case $role in
     init) require_shared_config; init_cluster ;;
     api-server | scheduler | dag-processor | triggerer)
-      require_shared_config; wait_for db; shift; exec airflow "$role" "$@" ;;
+      require_shared_config; start_log_retention; wait_for db; shift; exec airflow "$role" "$@" ;;
     worker)
-      require_shared_config; wait_for broker; shift; exec airflow celery worker "$@" ;;
+      require_shared_config; start_log_retention; wait_for broker; shift; exec airflow celery worker "$@" ;;
     flower)
       require_shared_config; wait_for broker; shift; exec airflow celery flower "$@" ;;
     version) exec airfleet version ;;

@@ -45,3 +45,17 @@ def test_init_refuses_a_fernet_key_that_cannot_read_the_stored_connections(clust
     assert "AIRFLOW_FERNET_KEY cannot decrypt" in result.stderr and f"connection {conn_id}" in result.stderr
     again = cluster.compose_run("run", "--rm", "-T", "airflow-init", timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
+
+
+def test_every_role_sweeps_old_logs_and_keeps_new_ones(cluster):
+    for service in ("api-server", "scheduler", "dag-processor", "triggerer", "worker"):
+        processes = cluster.compose("exec", "-T", service, "sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '")
+        assert "airfleet.retention" in processes, f"{service} runs no log retention"
+    folder = f"/opt/airflow/logs/dag_id=airfleet_test_retention_{uuid.uuid4().hex[:6]}/run_id=r1/task_id=t"
+    cluster.compose("exec", "-T", "worker", "sh", "-c",
+                    f"mkdir -p {folder} && echo old > {folder}/attempt=1.log && touch -d '40 days ago' {folder}/attempt=1.log"
+                    f" && echo new > {folder}/attempt=2.log")
+    swept = cluster.compose_run("exec", "-T", "worker", "python", "-m", "airfleet.retention", "--once")
+    assert swept.returncode == 0 and "removed" in swept.stderr, swept.stderr
+    left = cluster.compose("exec", "-T", "worker", "ls", folder).split()
+    assert left == ["attempt=2.log"]
