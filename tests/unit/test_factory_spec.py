@@ -88,9 +88,9 @@ MALFORMED = [
      "none_failed, none_failed_min_one_success, none_skipped, always, got str 'all_good'; fix: set it to one of "
      "all_success, all_failed, all_done, all_done_min_one_success, all_done_setup_success, all_skipped, one_success, "
      "one_failed, one_done, none_failed, none_failed_min_one_success, none_skipped, always"),
-    ("python callable that cannot be imported", _set("tasks.2.params.callable", "nosuch.module:run"),
-     "factory/spec.yaml: task '3' (report), field 'params.callable': cannot import 'nosuch.module:run' "
-     "(ModuleNotFoundError: No module named 'nosuch'); fix: name a function importable on every worker, as "
+    ("python callable that cannot be imported", _set("tasks.2.params.callable", "airfleet.nosuch:run"),
+     "factory/spec.yaml: task '3' (report), field 'params.callable': cannot import 'airfleet.nosuch:run' "
+     "(ModuleNotFoundError: No module named 'airfleet.nosuch'); fix: name a function importable on every worker, as "
      "'package.module:function' (an installed package, or a module at the top of the DAG bundle)"),
     ("params holding a YAML date", _set("tasks.3.params.doc_md", {"day": datetime.date(2026, 1, 1)}),
      "factory/spec.yaml: task '4' (ping), field 'params.doc_md.day': datetime.date(2026, 1, 1) cannot be stored as "

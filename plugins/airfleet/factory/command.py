@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from airfleet.factory import cache, db, sources
+from airfleet.factory import cache, db, sources, yamlsafe
 from airfleet.factory.catalog import resolve
 from airfleet.factory.problems import DB_ORIGIN, Problem
 from airfleet.factory.spec import PLURAL, Document, parse_document
@@ -81,7 +81,9 @@ def register_connection(url: str) -> str:
 def _read_spec(path: str) -> Any:
     text = sys.stdin.read() if path == "-" else Path(path).read_text()
     try:
-        return yaml.safe_load(text)
+        return yamlsafe.load(text)
+    except yamlsafe.YamlLimitError as error:
+        raise FactoryCommandError(f"{path}: refused: {error}; fix: {yamlsafe.FIX}") from None
     except yaml.YAMLError as error:
         raise FactoryCommandError(f"{path}: not valid YAML or JSON: {error}") from None
 

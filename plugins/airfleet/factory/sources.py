@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from airfleet.factory import cache, db
+from airfleet.factory import cache, db, yamlsafe
 from airfleet.factory.problems import DB_ORIGIN, Problem
 from airfleet.factory.spec import Document, parse_document
 
@@ -24,7 +24,11 @@ log = logging.getLogger(__name__)
 
 def yaml_text_document(text: str, origin: str) -> Document:
     try:
-        raw = yaml.safe_load(text)
+        raw = yamlsafe.load(text)
+    except yamlsafe.YamlLimitError as error:
+        document = Document(origin)
+        document.problems.append(Problem(origin, "file", "(document)", f"refused: {error}", yamlsafe.FIX))
+        return document
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(document)"

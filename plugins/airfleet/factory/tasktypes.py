@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
+from airfleet.factory import allowlist
+
 if TYPE_CHECKING:
     from airflow.sdk import DAG, BaseOperator
 
@@ -146,18 +148,9 @@ def register(cls: type[TaskType]) -> type[TaskType]:
 
 
 def resolve_callable(path: str) -> Callable[..., Any]:
-    """`package.module:function` (or `package.module.function`) -> the function; ValueError says why not."""
-    module_name, sep, attribute = path.partition(":")
-    if not sep:
-        module_name, _, attribute = path.rpartition(".")
-    if not module_name or not attribute:
-        raise ValueError(f"'{path}' is not a dotted path to a function")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as error:
-        raise ValueError(f"cannot import '{path}' ({type(error).__name__}: {error})") from None
+    """`package.module:function` (or `package.module.function`) -> the function, from an allowed module
+    only (allowlist.PYTHON); ValueError (allowlist.Refused when outside the allow-list) says why not."""
+    target = allowlist.load(path, allowlist.PYTHON)
     if not callable(target):
         raise ValueError(f"'{path}' is a {type(target).__name__}, not a function")
     return target
@@ -170,6 +163,8 @@ CALLABLE_FIX = ("name a function importable on every worker, as 'package.module:
 def _callable_issues(params: Mapping[str, Any]) -> Iterator[Issue]:
     try:
         resolve_callable(params["callable"])
+    except allowlist.Refused as error:
+        yield Issue("params.callable", str(error), allowlist.PYTHON.fix())
     except ValueError as error:
         yield Issue("params.callable", str(error), CALLABLE_FIX)
 
