@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 import pendulum
 
 from airfleet.factory.catalog import Catalog, Job, Schedule
+from airfleet.factory.plan import Call, DagPlan, TaskPlan, materialize
 from airfleet.factory.problems import Problem, record_label
 from airfleet.factory.tasktypes import REGISTRY
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
-START = pendulum.datetime(2026, 1, 1, tz="UTC")
+START = Call(pendulum.datetime, (2026, 1, 1), {"tz": "UTC"})
 POLL_SECONDS = 5  # how often the triggerer checks a job run: cheap, and keeps schedules snappy
 
 
@@ -30,45 +31,54 @@ def _doc(kind: str, spec, extra: str = "") -> str:
             f"Change the record, not this DAG.{extra}")
 
 
-def job_dag(job: Job) -> DAG:
-    from airflow.sdk import DAG
-
+def job_plan(job: Job) -> DagPlan:
     spec = job.spec
-    dag = DAG(
+    arguments = dict(
         dag_id=job.dag_id, schedule=None, start_date=START, catchup=False, params=spec.params,
-        is_paused_upon_creation=False, auto_register=False, tags=["factory", "job"],
+        is_paused_upon_creation=False, tags=["factory", "job"],
         description=f"factory job {spec.id} ({spec.origin})", doc_md=_doc("job", spec),
     )
-    operators = {task.id: REGISTRY[task.type].build(task.name, task.params, dag) for task in job.tasks}
-    for dependency in spec.dependencies:
-        operators[dependency.parent] >> operators[dependency.child]
-    return dag
+    tasks = tuple(REGISTRY[task.type].plan(task.name, task.params) for task in job.tasks)
+    names = {task.id: task.name for task in job.tasks}
+    edges = tuple((names[dependency.parent], names[dependency.child]) for dependency in spec.dependencies)
+    return DagPlan(arguments, tasks, edges)
 
 
-def schedule_dag(schedule: Schedule) -> DAG:
+def schedule_plan(schedule: Schedule) -> DagPlan:
     from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-    from airflow.sdk import DAG
 
     spec = schedule.spec
     skipped = f"\n\nLeft out because they are disabled: jobs {', '.join(schedule.skipped)}." if schedule.skipped else ""
-    dag = DAG(
+    arguments = dict(
         dag_id=schedule.dag_id, schedule=spec.cron, start_date=START, catchup=False, max_active_runs=1,
-        auto_register=False, tags=["factory", "schedule"],
+        tags=["factory", "schedule"],
         description=f"factory schedule {spec.id} ({spec.origin})", doc_md=_doc("schedule", spec, skipped),
     )
-    operators = {
-        job.spec.id: TriggerDagRunOperator(
-            task_id=f"run_{job.spec.name}", dag=dag, trigger_dag_id=job.dag_id,
+    tasks = tuple(
+        TaskPlan(f"run_{job.spec.name}", TriggerDagRunOperator, dict(
+            task_id=f"run_{job.spec.name}", trigger_dag_id=job.dag_id,
             # One job run per schedule run, named after it; a retry of this task re-runs that job run.
             trigger_run_id="{{ dag.dag_id }}__{{ run_id }}", reset_dag_run=True,
             conf=dict(spec.params), wait_for_completion=True, deferrable=True, poke_interval=POLL_SECONDS,
             allowed_states=["success"], failed_states=["failed"], fail_when_dag_is_paused=True,
-        )
+        ))
         for job in schedule.jobs
-    }
-    for dependency in schedule.dependencies:
-        operators[dependency.parent] >> operators[dependency.child]
-    return dag
+    )
+    names = {job.spec.id: f"run_{job.spec.name}" for job in schedule.jobs}
+    edges = tuple((names[dependency.parent], names[dependency.child]) for dependency in schedule.dependencies)
+    return DagPlan(arguments, tasks, edges)
+
+
+def plan_of(item: Job | Schedule) -> DagPlan:
+    return job_plan(item) if isinstance(item, Job) else schedule_plan(item)
+
+
+def job_dag(job: Job) -> DAG:
+    return materialize(job_plan(job))
+
+
+def schedule_dag(schedule: Schedule) -> DAG:
+    return materialize(schedule_plan(schedule))
 
 
 def _failure(kind: str, spec, error: Exception) -> Problem:

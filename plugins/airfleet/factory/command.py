@@ -18,7 +18,7 @@ import yaml
 
 from airfleet.factory import cache, db, sources, yamlsafe
 from airfleet.factory.catalog import resolve
-from airfleet.factory.problems import DB_ORIGIN, Problem
+from airfleet.factory.problems import DB_ORIGIN, Problem, record_label
 from airfleet.factory.spec import PLURAL, Document, parse_document
 
 
@@ -166,15 +166,21 @@ def _yaml_paths(paths: list[str]) -> list[Path]:
     return found
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from airfleet.factory.build import build_all
-
+def _documents(args: argparse.Namespace) -> list[Document]:
+    """The YAML files named (default dags/factory) and, with --db, the tables."""
     paths = args.paths or ([f"dags/{sources.SPEC_DIR}"] if Path("dags", sources.SPEC_DIR).is_dir() else [])
     documents = [sources.yaml_text_document(path.read_text(), str(path)) for path in _yaml_paths(paths)]
     if args.db:
         documents.append(parse_document(db.decode(db.read_rows(db.engine(database_url(args)))), DB_ORIGIN))
     if not documents:
-        raise FactoryCommandError("nothing to validate: give YAML files or directories, or --db")
+        raise FactoryCommandError("nothing to read: give YAML files or directories, or --db")
+    return documents
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from airfleet.factory.build import build_all
+
+    documents = _documents(args)
     catalog = resolve(documents)
     dags, build_problems = build_all(catalog)
     problems = catalog.problems + build_problems
@@ -185,8 +191,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    from airfleet.factory.build import plan_of
+    from airfleet.factory.render import render
+
+    catalog = resolve(_documents(args))
+    item = next((item for item in [*catalog.jobs, *catalog.schedules] if item.dag_id == args.dag_id), None)
+    if item is None:
+        raise FactoryCommandError(f"no well-formed job or schedule generates the DAG {args.dag_id} here; "
+                                  "see airfleet factory validate (with the same sources)")
+    kind = "job" if item in catalog.jobs else "schedule"
+    header = (f"The DAG {args.dag_id} as plain Python, rendered by `airfleet factory render` from "
+              f"{record_label(kind, item.spec.id, item.spec.name, 0)} in `{item.spec.origin}`.")
+    text = render(plan_of(item), header)
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"{args.dag_id} written to {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 COMMANDS = {"init": cmd_init, "add": cmd_add, "enable": cmd_switch, "disable": cmd_switch, "list": cmd_list,
-            "validate": cmd_validate}
+            "validate": cmd_validate, "render": cmd_render}
 
 
 def run(args: argparse.Namespace) -> int:

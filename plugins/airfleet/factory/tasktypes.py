@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from airfleet.factory import allowlist
+from airfleet.factory.plan import Call, TaskPlan, make_task
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG, BaseOperator
@@ -86,10 +87,11 @@ COMMON: dict[str, Field] = {
 
 
 def common_arguments(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The operator arguments for the common settings, as plan values (plan.py)."""
     arguments = {key: params[key] for key in ("retries", "queue", "pool", "trigger_rule", "doc_md") if key in params}
     for key in ("retry_delay", "execution_timeout"):
         if key in params:
-            arguments[key] = timedelta(seconds=params[key])
+            arguments[key] = Call(timedelta, kwargs={"seconds": params[key]})
     return arguments
 
 
@@ -128,10 +130,13 @@ class TaskType:
         """The operator class and its arguments for this task's own parameters."""
         raise NotImplementedError
 
-    def build(self, task_id: str, params: Mapping[str, Any], dag: DAG) -> BaseOperator:
+    def plan(self, task_id: str, params: Mapping[str, Any]) -> TaskPlan:
         own = {key: value for key, value in params.items() if key not in COMMON}
         operator_class, arguments = self.operator(own)
-        return operator_class(task_id=task_id, dag=dag, **common_arguments(params), **arguments)
+        return TaskPlan(task_id, operator_class, {"task_id": task_id, **common_arguments(params), **arguments})
+
+    def build(self, task_id: str, params: Mapping[str, Any], dag: DAG) -> BaseOperator:
+        return make_task(self.plan(task_id, params), {}, dag=dag)
 
 
 def _shown(value: Any) -> str:
