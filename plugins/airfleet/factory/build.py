@@ -9,14 +9,20 @@ someone unpauses it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pendulum
 
+from airfleet.factory import alerting, timing
 from airfleet.factory.catalog import Catalog, Job, Schedule
-from airfleet.factory.plan import Call, DagPlan, TaskPlan, materialize
+from airfleet.factory.groups import group_of
+from airfleet.factory.options import dag_arguments
+from airfleet.factory.params import param_values
+from airfleet.factory.plan import Call, DagPlan, GroupPlan, TaskPlan, materialize
 from airfleet.factory.problems import Problem, record_label
-from airfleet.factory.tasktypes import REGISTRY
+from airfleet.factory.spec import TaskSpec
+from airfleet.factory.tasktypes import common_arguments, task_type
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -31,17 +37,34 @@ def _doc(kind: str, spec, extra: str = "") -> str:
             f"Change the record, not this DAG.{extra}")
 
 
+def _timing(value) -> object:
+    return None if value is None else timing.plan_value(value)
+
+
+def _task_plan(task: TaskSpec, job: Job) -> TaskPlan:
+    """The task's plan, in its group, with the job's routed alert notifier beside its own callbacks."""
+    plan = task_type(task.type).plan(task.name, task.params)  # type: ignore[union-attr] - validated
+    group = group_of(job.spec.task_groups, task.id)
+    routed = alerting.notifiers(job.options.get("alerts"), "task")
+    arguments = dict(plan.arguments)
+    if routed:
+        arguments["on_failure_callback"] = [*arguments.get("on_failure_callback", []), *routed]
+    return replace(plan, arguments=arguments, group=group.name if group else None)
+
+
 def job_plan(job: Job) -> DagPlan:
     spec = job.spec
-    arguments = dict(
-        dag_id=job.dag_id, schedule=None, start_date=START, catchup=False, params=spec.params,
-        is_paused_upon_creation=False, tags=["factory", "job"],
-        description=f"factory job {spec.id} ({spec.origin})", doc_md=_doc("job", spec),
-    )
-    tasks = tuple(REGISTRY[task.type].plan(task.name, task.params) for task in job.tasks)
-    names = {task.id: task.name for task in job.tasks}
+    arguments = {
+        **dict(dag_id=job.dag_id, schedule=_timing(spec.schedule), start_date=START, catchup=False,
+               params=param_values(spec.params), is_paused_upon_creation=False,
+               description=f"factory job {spec.id} ({spec.origin})", doc_md=_doc("job", spec)),
+        **dag_arguments(job.options, ["factory", "job"]),
+    }
+    groups = {group.id: group.name for group in spec.task_groups}
+    names = {**{task.id: task.name for task in job.tasks}, **groups}
     edges = tuple((names[dependency.parent], names[dependency.child]) for dependency in spec.dependencies)
-    return DagPlan(arguments, tasks, edges)
+    return DagPlan(arguments, tuple(_task_plan(task, job) for task in job.tasks), edges, tuple(
+        GroupPlan(group.name, groups[group.parent] if group.parent else None, group.tooltip) for group in spec.task_groups))
 
 
 def schedule_plan(schedule: Schedule) -> DagPlan:
@@ -49,14 +72,15 @@ def schedule_plan(schedule: Schedule) -> DagPlan:
 
     spec = schedule.spec
     skipped = f"\n\nLeft out because they are disabled: jobs {', '.join(schedule.skipped)}." if schedule.skipped else ""
-    arguments = dict(
-        dag_id=schedule.dag_id, schedule=spec.cron, start_date=START, catchup=False, max_active_runs=1,
-        tags=["factory", "schedule"],
-        description=f"factory schedule {spec.id} ({spec.origin})", doc_md=_doc("schedule", spec, skipped),
-    )
+    arguments = {
+        **dict(dag_id=schedule.dag_id, schedule=_timing(spec.timing), start_date=START, catchup=False,
+               max_active_runs=1, description=f"factory schedule {spec.id} ({spec.origin})",
+               doc_md=_doc("schedule", spec, skipped)),
+        **dag_arguments(schedule.options, ["factory", "schedule"]),
+    }
     tasks = tuple(
         TaskPlan(f"run_{job.spec.name}", TriggerDagRunOperator, dict(
-            task_id=f"run_{job.spec.name}", trigger_dag_id=job.dag_id,
+            task_id=f"run_{job.spec.name}", **common_arguments(schedule.task_defaults), trigger_dag_id=job.dag_id,
             # One job run per schedule run, named after it; a retry of this task re-runs that job run.
             trigger_run_id="{{ dag.dag_id }}__{{ run_id }}", reset_dag_run=True,
             conf=dict(spec.params), wait_for_completion=True, deferrable=True, poke_interval=POLL_SECONDS,

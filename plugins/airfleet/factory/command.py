@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from airfleet.factory import cache, db, sources, yamlsafe
-from airfleet.factory.catalog import resolve
+from airfleet.factory.catalog import Catalog, resolve
 from airfleet.factory.problems import DB_ORIGIN, Problem, record_label
 from airfleet.factory.spec import PLURAL, Document, parse_document
 
@@ -41,19 +41,24 @@ def _print_problems(problems: Iterable[Problem]) -> None:
         print(f"airfleet: {problem}", file=sys.stderr)
 
 
-def _table_document(bind: Any, changes: Mapping[str, list[Mapping[str, Any]]] | None = None) -> Document:
-    """The tables as a document, with `changes` (records by plural kind) applied by id."""
+def _table_document(bind: Any, changes: Mapping[str, Any] | None = None) -> Document:
+    """The tables as a document, with `changes` (records by plural kind, and a defaults block) applied
+    by id (by scope for defaults)."""
     current = db.decode(db.read_rows(bind))
     for plural, records in (changes or {}).items():
+        if plural == "defaults":
+            current["defaults"] = {**(current["defaults"] or {}), **(records or {})} or None
+            continue
         replaced = {str(record.get("id")) for record in records}
         current[plural] = [row for row in current[plural] if str(row.get("id")) not in replaced] + list(records)
     return parse_document(current, DB_ORIGIN)
 
 
-def _new_problems(bind: Any, changes: Mapping[str, list[Mapping[str, Any]]]) -> list[Problem]:
+def _new_problems(bind: Any, changes: Mapping[str, Any]) -> list[Problem]:
     """Problems the change would add to the tables (ones already there do not block it)."""
-    before = set(resolve([_table_document(bind)]).problems)
-    return [problem for problem in resolve([_table_document(bind, changes)]).problems if problem not in before]
+    cluster = sources.cluster_defaults()
+    before = set(resolve([_table_document(bind)], cluster).problems)
+    return [problem for problem in resolve([_table_document(bind, changes)], cluster).problems if problem not in before]
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -95,12 +100,14 @@ def cmd_add(args: argparse.Namespace) -> int:
     if document.problems:
         _print_problems(document.problems)
         return 1
-    changes = {PLURAL[kind]: list(raw.get(PLURAL[kind]) or []) for kind in PLURAL}
+    changes: dict[str, Any] = {PLURAL[kind]: list(raw.get(PLURAL[kind]) or []) for kind in PLURAL}
+    changes["defaults"] = dict(raw.get("defaults") or {})
     bind = db.engine(database_url(args))
     db.create_tables(bind)
     existing = {kind: db.existing_ids(bind, kind) for kind in PLURAL}
     clashes = [f"{kind} '{record['id']}'" for kind, plural in PLURAL.items() for record in changes[plural]
                if str(record["id"]) in existing[kind]]
+    clashes += [f"defaults.{scope}" for scope in changes["defaults"] if scope in db.existing_ids(bind, "defaults")]
     if clashes and not args.replace:
         raise FactoryCommandError(f"already in the tables: {', '.join(clashes)}; pass --replace to overwrite them")
     problems = _new_problems(bind, changes)
@@ -110,8 +117,9 @@ def cmd_add(args: argparse.Namespace) -> int:
         return 1
     db.write(bind, changes)
     cache.clear()
-    counts = ", ".join(f"{len(changes[plural])} {plural if len(changes[plural]) != 1 else kind}"
-                       for kind, plural in PLURAL.items() if changes[plural])
+    counts = ", ".join([f"{len(changes[plural])} {plural if len(changes[plural]) != 1 else kind}"
+                        for kind, plural in PLURAL.items() if changes[plural]] +
+                       [f"defaults.{scope}" for scope in changes["defaults"]])
     print(f"written: {counts}; DAGs change at the next parse")
     return 0
 
@@ -177,15 +185,20 @@ def _documents(args: argparse.Namespace) -> list[Document]:
     return documents
 
 
+def _catalog(args: argparse.Namespace) -> tuple[int, Catalog]:
+    documents = _documents(args)
+    return len(documents), resolve(documents, sources.cluster_defaults())
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from airfleet.factory.build import build_all
 
-    documents = _documents(args)
-    catalog = resolve(documents)
+    count, catalog = _catalog(args)
     dags, build_problems = build_all(catalog)
     problems = catalog.problems + build_problems
-    _print_problems(problems)
-    print(f"{len(documents)} source(s): {len(dags)} DAG(s) generated, {len(problems)} malformed record(s)")
+    _print_problems([*problems, *catalog.warnings])
+    warned = f", {len(catalog.warnings)} warning(s)" if catalog.warnings else ""
+    print(f"{count} source(s): {len(dags)} DAG(s) generated, {len(problems)} malformed record(s){warned}")
     for dag_id in sorted(dags):
         print(f"  {dag_id}")
     return 1 if problems else 0
@@ -195,7 +208,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from airfleet.factory.build import plan_of
     from airfleet.factory.render import render
 
-    catalog = resolve(_documents(args))
+    _, catalog = _catalog(args)
     item = next((item for item in [*catalog.jobs, *catalog.schedules] if item.dag_id == args.dag_id), None)
     if item is None:
         raise FactoryCommandError(f"no well-formed job or schedule generates the DAG {args.dag_id} here; "

@@ -11,33 +11,58 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from airfleet.factory import cache, db, yamlsafe
 from airfleet.factory.problems import DB_ORIGIN, Problem
+from airfleet.factory.options import read_defaults
 from airfleet.factory.spec import Document, parse_document
 
 SPEC_DIR = "factory"
+DEFAULTS_ENV = "AIRFLEET_FACTORY_DEFAULTS"
 log = logging.getLogger(__name__)
 
 
-def yaml_text_document(text: str, origin: str) -> Document:
+def _load(text: str, origin: str) -> tuple[Any, Problem | None]:
     try:
-        raw = yamlsafe.load(text)
+        return yamlsafe.load(text), None
     except yamlsafe.YamlLimitError as error:
-        document = Document(origin)
-        document.problems.append(Problem(origin, "file", "(document)", f"refused: {error}", yamlsafe.FIX))
-        return document
+        return None, Problem(origin, "file", "(document)", f"refused: {error}", yamlsafe.FIX)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(document)"
         detail = getattr(error, "problem", None) or str(error)
+        return None, Problem(origin, "file", where, f"not valid YAML: {detail}",
+                             "fix the YAML syntax (yamllint shows the spot)")
+
+
+def yaml_text_document(text: str, origin: str) -> Document:
+    raw, problem = _load(text, origin)
+    if problem:
         document = Document(origin)
-        document.problems.append(Problem(origin, "file", where, f"not valid YAML: {detail}",
-                                         "fix the YAML syntax (yamllint shows the spot)"))
+        document.problems.append(problem)
         return document
     return parse_document(raw, origin)
+
+
+def cluster_defaults() -> Document | None:
+    """The cluster-wide defaults file named by AIRFLEET_FACTORY_DEFAULTS (a defaults block: `dag:` and
+    `task:`), as a document holding only defaults; None when the variable is not set."""
+    path = os.environ.get(DEFAULTS_ENV)
+    if not path:
+        return None
+    document = Document(path)
+    try:
+        raw, problem = _load(Path(path).read_text(), path)
+    except OSError as error:
+        raw, problem = None, Problem(path, "file", "(file)", f"cannot read the cluster defaults ({error.strerror})",
+                                     f"make {path} readable on every host, or unset {DEFAULTS_ENV}")
+    document.defaults, issues = read_defaults(raw, "defaults") if problem is None else (document.defaults, [])
+    document.problems += [problem] if problem else []
+    document.problems += [Problem(path, "defaults", issue.field, issue.message, issue.fix) for issue in issues]
+    return document
 
 
 def yaml_documents(dag_folder: Path) -> list[Document]:
