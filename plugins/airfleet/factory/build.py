@@ -21,7 +21,7 @@ from airfleet.factory.options import dag_arguments
 from airfleet.factory.params import param_values
 from airfleet.factory.plan import Call, DagPlan, GroupPlan, TaskPlan, materialize
 from airfleet.factory.problems import Problem, record_label
-from airfleet.factory.spec import TaskSpec
+from airfleet.factory.spec import Dependency, JobSpec, TaskSpec
 from airfleet.factory.tasktypes import common_arguments, task_type
 
 if TYPE_CHECKING:
@@ -52,6 +52,16 @@ def _task_plan(task: TaskSpec, job: Job) -> TaskPlan:
     return replace(plan, arguments=arguments, group=group.name if group else None)
 
 
+def _edge_order(spec: JobSpec) -> list[Dependency]:
+    """Dependencies between tasks first, then those of groups, innermost groups first: Airflow joins a
+    group by its roots and leaves as they are when `>>` runs, so a group's inside must be wired first."""
+    depth: dict[str, int] = {}
+    for group in spec.task_groups:  # parents first, so each parent's depth is known
+        depth[group.id] = depth[group.parent] + 1 if group.parent else 1
+    return sorted(spec.dependencies,
+                  key=lambda edge: -max([depth[node] for node in (edge.parent, edge.child) if node in depth], default=99))
+
+
 def job_plan(job: Job) -> DagPlan:
     spec = job.spec
     arguments = {
@@ -62,7 +72,7 @@ def job_plan(job: Job) -> DagPlan:
     }
     groups = {group.id: group.name for group in spec.task_groups}
     names = {**{task.id: task.name for task in job.tasks}, **groups}
-    edges = tuple((names[dependency.parent], names[dependency.child]) for dependency in spec.dependencies)
+    edges = tuple((names[dependency.parent], names[dependency.child]) for dependency in _edge_order(spec))
     return DagPlan(arguments, tuple(_task_plan(task, job) for task in job.tasks), edges, tuple(
         GroupPlan(group.name, groups[group.parent] if group.parent else None, group.tooltip) for group in spec.task_groups))
 

@@ -7,6 +7,8 @@ wrong value reads the same wherever it is written: "expected a list of strings, 
 from __future__ import annotations
 
 import difflib
+import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -80,3 +82,33 @@ def shown(value: Any) -> str:
 
 
 POSITIVE = Kind("an integer > 0", lambda v: _is_int(v) and v > 0)
+
+
+def not_json(value: Any, path: str) -> tuple[str, Any] | None:
+    """The first place in `value` JSON cannot hold (dates from YAML, sets, NaN...), or None."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return path, key
+            where = not_json(item, f"{path}.{key}")
+            if where:
+                return where
+        return None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            where = not_json(item, f"{path}[{index}]")
+            if where:
+                return where
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, value
+    return None if value is None or isinstance(value, (str, int, float, bool)) else (path, value)
+
+
+def json_shown(value: Any) -> str:
+    """A record's value as it would be written in JSON (shortened), for messages about record fields."""
+    if value is None:
+        return "null"
+    text = json.dumps(value) if isinstance(value, (str, int, float, bool, list, dict)) and not_json(value, "") is None \
+        else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

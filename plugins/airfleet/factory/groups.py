@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from airfleet.factory.fields import Issue, shown
+from airfleet.factory.fields import Issue, json_shown
 
 ID_RULE = "1-64 letters, digits, '_', '.' or '-'"
 EXAMPLE = '[{"id": "g1", "name": "extract", "tasks": ["1", "2"]}]'
@@ -37,14 +37,14 @@ def read_groups(value: Any, tasks: Sequence[str], id_rule: Any, name_rule: Any) 
     if value is None:
         return (), []
     if not isinstance(value, list):
-        return (), [Issue("task_groups", f"expected a list, got {shown(value)}", f"write it as {EXAMPLE}")]
+        return (), [Issue("task_groups", f"expected a list, got {json_shown(value)}", f"write it as {EXAMPLE}")]
     found: list[GroupSpec] = []
     issues: list[Issue] = []
     grouped: dict[str, str] = {}  # task id -> group id
     for index, item in enumerate(value):
         where = f"task_groups[{index}]"
         if not isinstance(item, dict) or set(item) - {"id", "name", "tasks", "parent", "tooltip"}:
-            issues.append(Issue(where, f"expected a mapping of id, name, tasks, parent, tooltip, got {shown(item)}",
+            issues.append(Issue(where, f"expected a mapping of id, name, tasks, parent, tooltip, got {json_shown(item)}",
                                 f"write it as {EXAMPLE}"))
             continue
         group_id, name, parent = _text(item, "id"), _text(item, "name"), _text(item, "parent")
@@ -52,16 +52,16 @@ def read_groups(value: Any, tasks: Sequence[str], id_rule: Any, name_rule: Any) 
         members = [str(m) if isinstance(m, int) and not isinstance(m, bool) else m for m in members] \
             if isinstance(members, list) else None
         if group_id is None or not id_rule.match(group_id):
-            issues.append(Issue(f"{where}.id", f"{shown(item.get('id'))} is not an id", f"use {ID_RULE}"))
+            issues.append(Issue(f"{where}.id", f"{json_shown(item.get('id'))} is not an id", f"use {ID_RULE}"))
         elif group_id in tasks or any(group.id == group_id for group in found):
             issues.append(Issue(f"{where}.id", f"'{group_id}' is already the id of a task or group of this job",
                                 "give each group an id no task or other group of the job has"))
         elif name is None or not name_rule.match(name):
-            issues.append(Issue(f"{where}.name", f"{shown(item.get('name'))} cannot name a task group",
+            issues.append(Issue(f"{where}.name", f"{json_shown(item.get('name'))} cannot name a task group",
                                 "use letters, digits, '_', '.', '-'"))
         elif members is None or any(member not in tasks for member in members):
             issues.append(Issue(f"{where}.tasks", f"expected a list of this job's task ids {list(tasks)}, got "
-                                f"{shown(item.get('tasks'))}", "list tasks of this job (or leave tasks out)"))
+                                f"{json_shown(item.get('tasks'))}", "list tasks of this job (or leave tasks out)"))
         elif (twice := next((m for m in members if m in grouped), None)) is not None:
             issues.append(Issue(f"{where}.tasks", f"task '{twice}' is already in group '{grouped[twice]}'",
                                 "put each task in one group (nest groups with parent)"))
@@ -75,7 +75,10 @@ def read_groups(value: Any, tasks: Sequence[str], id_rule: Any, name_rule: Any) 
 def _parent_issues(groups: Sequence[GroupSpec]) -> list[Issue]:
     by_id = {group.id: group for group in groups}
     issues = []
+    looped: set[str] = set()  # groups already named in a reported loop
     for index, group in enumerate(groups):
+        if group.id in looped:
+            continue
         seen = {group.id}
         parent = group.parent
         while parent is not None:
@@ -86,6 +89,7 @@ def _parent_issues(groups: Sequence[GroupSpec]) -> list[Issue]:
             if parent in seen:
                 issues.append(Issue(f"task_groups[{index}].parent", f"group '{group.id}' is inside itself",
                                     "nest groups as a tree"))
+                looped |= seen
                 break
             seen.add(parent)
             parent = by_id[parent].parent

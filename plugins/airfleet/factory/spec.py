@@ -7,8 +7,6 @@ the same document. Records are validated one by one here; references between the
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +15,7 @@ from typing import Any
 from airfleet.factory import options as settings
 from airfleet.factory import params as typed_params
 from airfleet.factory import tasktypes, timing
-from airfleet.factory.fields import InvalidJson
+from airfleet.factory.fields import InvalidJson, json_shown, not_json
 from airfleet.factory.groups import GroupSpec, read_groups
 from airfleet.factory.problems import Problem, place, record_label
 
@@ -136,7 +134,7 @@ class _Record:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not ID.match(value):
-            self.fail("id", f"{_shown(value)} is not an id", "use 1-64 letters, digits, '_', '.' or '-', e.g. \"12\"")
+            self.fail("id", f"{json_shown(value)} is not an id", "use 1-64 letters, digits, '_', '.' or '-', e.g. \"12\"")
             return
         self.id = value
 
@@ -145,7 +143,7 @@ class _Record:
         if value is MISSING:
             return None
         if not isinstance(value, str) or not NAME.match(value):
-            self.fail("name", f"{_shown(value)} cannot name a DAG or task", f"use {NAME_RULE}")
+            self.fail("name", f"{json_shown(value)} cannot name a DAG or task", f"use {NAME_RULE}")
             return None
         return value
 
@@ -156,12 +154,12 @@ class _Record:
         if value is None:
             return {}
         if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
-            self.fail("params", f"expected a mapping, got {_shown(value)}", "give params as a mapping of names to values")
+            self.fail("params", f"expected a mapping, got {json_shown(value)}", "give params as a mapping of names to values")
             return None
-        where = _not_json(value, "params")
+        where = not_json(value, "params")
         if where:
             path, bad = where
-            self.fail(path, f"{_shown(bad)} cannot be stored as JSON",
+            self.fail(path, f"{json_shown(bad)} cannot be stored as JSON",
                       "use strings, numbers, true/false, null, lists and mappings (quote dates and times in YAML)")
             return None
         return value
@@ -171,7 +169,7 @@ class _Record:
         if value in (0, 1) and not isinstance(value, float):  # a database BOOLEAN may come back as 0/1
             value = bool(value)
         if not isinstance(value, bool):
-            self.fail("enabled", f"expected true or false, got {_shown(value)}", "set enabled to true or false")
+            self.fail("enabled", f"expected true or false, got {json_shown(value)}", "set enabled to true or false")
             return None
         return value
 
@@ -180,14 +178,14 @@ class _Record:
         if value is MISSING:
             return None
         if not isinstance(value, list) or not value:
-            self.fail(key, f"expected a non-empty list of {refers_to} ids, got {_shown(value)}",
+            self.fail(key, f"expected a non-empty list of {refers_to} ids, got {json_shown(value)}",
                       f"list the ids of the {PLURAL[refers_to]} this {self.kind} runs, e.g. [\"1\", \"2\"]")
             return None
         ids: list[str] = []
         for index, item in enumerate(value):
             text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
             if not isinstance(text, str) or not ID.match(text):
-                self.fail(f"{key}[{index}]", f"{_shown(item)} is not a {refers_to} id", f"use the id of a {refers_to}")
+                self.fail(f"{key}[{index}]", f"{json_shown(item)} is not a {refers_to} id", f"use the id of a {refers_to}")
                 return None
             if text in ids:
                 self.fail(f"{key}[{index}]", f"{refers_to} '{text}' is listed twice", "list each id once")
@@ -204,7 +202,7 @@ class _Record:
             return ()
         example = f'[{{"{child_keys[0]}": "2", "pid": "1"}}] ({child_keys[0]} 2 runs after 1)'
         if not isinstance(value, list):
-            self.fail("dependencies", f"expected a list, got {_shown(value)}", f"write it as {example}")
+            self.fail("dependencies", f"expected a list, got {json_shown(value)}", f"write it as {example}")
             return None
         found: list[Dependency] = []
         for index, item in enumerate(value):
@@ -212,14 +210,14 @@ class _Record:
             keys = set(item) if isinstance(item, dict) else set()
             child_key = next((key for key in child_keys if key in keys), None)
             if child_key is None or keys != {child_key, "pid"}:
-                self.fail(where, f"expected a mapping with {' or '.join(child_keys)} and pid, got {_shown(item)}",
+                self.fail(where, f"expected a mapping with {' or '.join(child_keys)} and pid, got {json_shown(item)}",
                           f"write it as {example}")
                 return None
             child, parent = (str(item[key]) if _is_id_like(item[key]) else None for key in (child_key, "pid"))
             for key, ref in ((child_key, child), ("pid", parent)):
                 if members is not None and ref not in members and ref not in groups:
                     also = f" or groups {list(groups)}" if groups else ""
-                    self.fail(f"{where}.{key}", f"{_shown(item[key])} is not one of this {self.kind}'s {PLURAL[refers_to]} "
+                    self.fail(f"{where}.{key}", f"{json_shown(item[key])} is not one of this {self.kind}'s {PLURAL[refers_to]} "
                               f"{list(members)}{also}", f"add it to {PLURAL[refers_to]} or remove this dependency")
                     return None
             if child == parent:
@@ -233,7 +231,7 @@ class _Record:
         if value is MISSING or value is None:
             return None
         if not isinstance(value, str) or not timing.valid_cron(value):
-            self.fail("cron", f"{_shown(value)} is not a cron expression", timing.CRON_FIX)
+            self.fail("cron", f"{json_shown(value)} is not a cron expression", timing.CRON_FIX)
             return None
         return value
 
@@ -255,7 +253,7 @@ class _Record:
             return None
         kind = timing.SCHEDULE
         if not kind.kind.test(value):
-            self.fail("schedule", f"expected {kind.kind.what}, got {_shown(value)}", "write schedule in one of those forms")
+            self.fail("schedule", f"expected {kind.kind.what}, got {json_shown(value)}", "write schedule in one of those forms")
             return None
         return value if self.report(list(kind.check(value, "schedule"))) else None
 
@@ -270,35 +268,6 @@ def _is_id_like(value: Any) -> bool:
     return (isinstance(value, str) and bool(value)) or (isinstance(value, int) and not isinstance(value, bool))
 
 
-def _not_json(value: Any, path: str) -> tuple[str, Any] | None:
-    """The first place in `value` JSON cannot hold (dates from YAML, sets, NaN...), or None."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return path, key
-            where = _not_json(item, f"{path}.{key}")
-            if where:
-                return where
-        return None
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            where = _not_json(item, f"{path}[{index}]")
-            if where:
-                return where
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return path, value
-    return None if value is None or isinstance(value, (str, int, float, bool)) else (path, value)
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "null"
-    text = json.dumps(value) if isinstance(value, (str, int, float, bool, list, dict)) and _not_json(value, "") is None \
-        else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def parse_task(raw: Mapping[str, Any], origin: str, position: int) -> tuple[TaskSpec | None, _Record]:
     record = _Record("task", raw, origin, position)
     record.read_id()
@@ -310,7 +279,7 @@ def parse_task(raw: Mapping[str, Any], origin: str, position: int) -> tuple[Task
         task_type = tasktypes.task_type(kind) if isinstance(kind, str) else None
         if task_type is None:
             choices = sorted(tasktypes.REGISTRY)
-            record.fail("type", f"{_shown(kind)} is not a task type{tasktypes.suggestion(str(kind), choices)}",
+            record.fail("type", f"{json_shown(kind)} is not a task type{tasktypes.suggestion(str(kind), choices)}",
                         f"use one of {', '.join(choices)}")
     if task_type is not None and params is not None:
         for issue in task_type.validate(params):
@@ -377,7 +346,7 @@ def parse_document(raw: Any, origin: str) -> Document:
     if raw is None:
         return document
     if not isinstance(raw, dict):
-        document.problems.append(Problem(origin, "file", "(top level)", f"expected a mapping, got {_shown(raw)}",
+        document.problems.append(Problem(origin, "file", "(top level)", f"expected a mapping, got {json_shown(raw)}",
                                          "write a mapping with the keys tasks, jobs and schedules, each a list"))
         return document
     for key in raw:
@@ -391,13 +360,13 @@ def parse_document(raw: Any, origin: str) -> Document:
         records = raw.get(PLURAL[kind]) or []
         if not isinstance(records, list):
             document.problems.append(Problem(origin, "file", PLURAL[kind], f"expected a list of {kind} records, got "
-                                             f"{_shown(records)}", f"write {PLURAL[kind]} as a list (items start with '- ')"))
+                                             f"{json_shown(records)}", f"write {PLURAL[kind]} as a list (items start with '- ')"))
             continue
         seen: set[str] = set()
         for position, raw_record in enumerate(records, start=1):
             if not isinstance(raw_record, dict):
                 document.problems.append(Problem(origin, f"{kind} #{position}", "(record)",
-                                                 f"expected a mapping, got {_shown(raw_record)}",
+                                                 f"expected a mapping, got {json_shown(raw_record)}",
                                                  f"write each {kind} as a mapping of its fields"))
                 continue
             spec, record = parser(raw_record, origin, position)
