@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from airfleet.factory import allowlist
-from airfleet.factory.fields import Field, Issue, Kind, shown
+from airfleet.factory.fields import Field, Issue, Kind, json_shown
 from airfleet.factory.plan import Call
 
 CRON_PRESETS = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually")
@@ -41,7 +41,7 @@ def _timedelta_issues(value: Any, where: str) -> Iterator[Issue]:
     parts = value if isinstance(value, dict) else {"seconds": value}
     if not parts or set(parts) - set(UNITS) or not all(_number(item) for item in parts.values()) or \
             timedelta(**parts) <= timedelta(0):
-        yield Issue(f"{where}.timedelta", f"expected seconds > 0 or a mapping of {', '.join(UNITS)}, got {shown(value)}",
+        yield Issue(f"{where}.timedelta", f"expected seconds > 0 or a mapping of {', '.join(UNITS)}, got {json_shown(value)}",
                     "write it as {timedelta: 3600} or {timedelta: {hours: 1}}")
 
 
@@ -68,24 +68,24 @@ def _timetable_issues(value: dict, where: str) -> Iterator[Issue]:
 def issues(value: Any, where: str) -> Iterator[Issue]:
     if isinstance(value, str):
         if not valid_cron(value):
-            yield Issue(where, f"{shown(value)} is not a cron expression", CRON_FIX)
+            yield Issue(where, f"{json_shown(value)} is not a cron expression", CRON_FIX)
         return
     form = next((key for key in ("timedelta", "timetable", "assets") if isinstance(value, dict) and key in value), None)
     extra = {"timedelta": set(), "timetable": {"args"}, "assets": {"match"}}.get(form or "", set())
     if form is None or set(value) - {form, *extra}:
-        yield Issue(where, f"expected {FORMS}, got {shown(value)}", f"write {where} in one of those forms")
+        yield Issue(where, f"expected {FORMS}, got {json_shown(value)}", f"write {where} in one of those forms")
     elif form == "timedelta":
         yield from _timedelta_issues(value["timedelta"], where)
     elif form == "timetable":
         if not isinstance(value.get("args", {}), dict):
-            yield Issue(f"{where}.args", f"expected a mapping, got {shown(value['args'])}", "give args as a mapping")
+            yield Issue(f"{where}.args", f"expected a mapping, got {json_shown(value['args'])}", "give args as a mapping")
         else:
             yield from _timetable_issues(value, where)
     elif not asset_names(value["assets"]):
-        yield Issue(f"{where}.assets", f"expected a non-empty list of asset names, got {shown(value['assets'])}",
+        yield Issue(f"{where}.assets", f"expected a non-empty list of asset names, got {json_shown(value['assets'])}",
                     "list the names of the assets this waits for, e.g. [orders_raw]")
     elif value.get("match", "all") not in ("all", "any"):
-        yield Issue(f"{where}.match", f"expected all or any, got {shown(value['match'])}",
+        yield Issue(f"{where}.match", f"expected all or any, got {json_shown(value['match'])}",
                     "match: all (every asset updated) or any (one is enough)")
 
 
