@@ -50,8 +50,8 @@ class OperatorTask(TaskType):
             raise ValueError(f"'{self.name}' is not an operator class")
         return target
 
-    @functools.cached_property
-    def fields(self) -> dict[str, Field]:  # type: ignore[override]
+    @property
+    def fields(self) -> dict[str, Field]:  # type: ignore[override] - read from the class, checked each time
         return _arguments(self._operator_class())
 
     def validate(self, params):
