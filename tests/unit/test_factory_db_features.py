@@ -1,0 +1,83 @@
+"""Every factory feature from the tables as from YAML: `airfleet factory add` of a spec with a
+defaults block, task groups, mapping, typed params and asset schedules gives the same DAGs; tables
+made by an older Airfleet get the new columns; a wrong new field is refused with nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from airfleet import cli
+from airfleet.factory import db, sources
+from airfleet.factory.build import build_all
+from airfleet.factory.catalog import resolve
+
+FEATURES = Path(__file__).parents[2] / "dags" / "factory" / "features.yaml"
+SOURCE_KEYS = {"fileloc", "relative_fileloc", "description", "doc_md"}  # they name where the record is
+
+
+@pytest.fixture
+def url(tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRFLEET_FACTORY_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("AIRFLOW_CONN_AIRFLEET_FACTORY_DB", raising=False)
+    location = f"sqlite:///{tmp_path / 'factory.db'}"
+    monkeypatch.setenv("AIRFLEET_FACTORY_DB_URL", location)
+    return location
+
+
+def serialized(dag) -> dict:
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    return {key: value for key, value in DagSerialization.to_dict(dag)["dag"].items() if key not in SOURCE_KEYS}
+
+
+def test_the_tables_give_the_same_dags_as_the_yaml_file(url, capsys):
+    assert cli.main(["factory", "add", str(FEATURES)]) == 0
+    assert "written: 5 tasks, 2 jobs, defaults.dag, defaults.task" in capsys.readouterr().out
+    from_yaml, yaml_problems = build_all(resolve([sources.yaml_text_document(FEATURES.read_text(), "features.yaml")]))
+    from_db, db_problems = build_all(resolve(sources.db_documents()))
+    assert yaml_problems == db_problems == [] and set(from_db) == set(from_yaml) == {
+        "factory_job_orders_export", "factory_job_orders_publish"}
+    for dag_id, dag in from_yaml.items():
+        assert serialized(from_db[dag_id]) == serialized(dag), dag_id
+
+
+def test_defaults_rows_need_replace_and_a_wrong_default_writes_nothing(url, tmp_path, capsys):
+    spec = tmp_path / "defaults.yaml"
+    spec.write_text("defaults: {task: {retries: 1}}\n")
+    assert cli.main(["factory", "add", str(spec)]) == 0
+    assert cli.main(["factory", "add", str(spec)]) == 1
+    assert "already in the tables: defaults.task; pass --replace" in capsys.readouterr().err
+    spec.write_text("defaults: {task: {retries: many}}\n")
+    assert cli.main(["factory", "add", "--replace", str(spec)]) == 1
+    assert (f"{spec}: defaults, field 'defaults.task.retries': expected an integer >= 0, got str 'many'"
+            in capsys.readouterr().err)
+    assert db.decode(db.read_rows(db.engine(url)))["defaults"] == {"task": {"retries": 1}}
+
+
+def test_a_job_referring_to_a_task_of_another_job_is_refused_by_add(url, tmp_path, capsys):
+    spec = tmp_path / "jobs.yaml"
+    spec.write_text("tasks:\n  - {id: '1', name: a, type: bash, params: {bash_command: echo}}\n"
+                    "  - {id: '2', name: b, type: bash, params: {bash_command: echo, expand: {env: '+a'}}}\n"
+                    "jobs:\n  - {id: j, name: has_a, tasks: ['1']}\n  - {id: k, name: no_a, tasks: ['2']}\n")
+    assert cli.main(["factory", "add", str(spec)]) == 1
+    err = capsys.readouterr().err
+    assert ("db: job 'k' (no_a), field 'tasks[0]': task '2' (b) expands env over '+a', which is not a task of this "
+            "job (it is in job 'j')") in err
+    assert "nothing written" in err
+
+
+def test_tables_of_an_older_airfleet_get_the_new_columns(url):
+    bind = db.engine(url)
+    with bind.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE airfleet_factory_job (id VARCHAR(64) PRIMARY KEY, name VARCHAR(200), "
+                                   "tasks TEXT, dependencies TEXT, params TEXT, enabled BOOLEAN NOT NULL DEFAULT 1)"))
+        connection.execute(sa.text("INSERT INTO airfleet_factory_job (id, name, tasks) VALUES ('j', 'old', '[\"1\"]')"))
+    assert db.read_rows(bind)["jobs"] == [{"id": "j", "name": "old", "tasks": '["1"]', "dependencies": None,
+                                           "params": None, "enabled": True}]
+    db.create_tables(bind)
+    columns = {column["name"] for column in sa.inspect(bind).get_columns("airfleet_factory_job")}
+    assert {"task_groups", "schedule", "options", "task_defaults"} <= columns
+    assert db.decode(db.read_rows(bind))["jobs"] == [{"id": "j", "name": "old", "tasks": ["1"], "enabled": True}]
