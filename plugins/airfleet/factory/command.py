@@ -147,9 +147,11 @@ def cmd_switch(args: argparse.Namespace) -> int:
 def _describe(kind: str, row: Mapping[str, Any]) -> str:
     if kind == "task":
         return f"type={row.get('type')}"
+    timing = f" schedule={row['schedule']}" if row.get("schedule") else ""
     if kind == "job":
-        return f"tasks={row.get('tasks')} dependencies={row.get('dependencies') or '[]'}"
-    return f"jobs={row.get('jobs')} dependencies={row.get('dependencies') or '[]'} cron={row.get('cron')!r}"
+        return f"tasks={row.get('tasks')} dependencies={row.get('dependencies') or '[]'}{timing}"
+    timing = timing or f" cron={row.get('cron')!r}"
+    return f"jobs={row.get('jobs')} dependencies={row.get('dependencies') or '[]'}{timing}"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
