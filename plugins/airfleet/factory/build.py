@@ -1,16 +1,17 @@
-"""DAGs from resolved records: a job is a DAG of its tasks; a schedule is a DAG that triggers its
-jobs' DAGs in dependency order on its cron and waits for each in the triggerer (no worker slot).
+"""Plans, and so DAGs, from resolved records: a job is a DAG of its tasks (in their groups); a
+schedule is a DAG that triggers its jobs' DAGs in dependency order on its cron or schedule and
+waits for each in the triggerer (no worker slot).
 
-Job DAGs have no schedule of their own and are created unpaused, so a schedule's trigger runs
-them; schedule DAGs follow Airflow's paused-at-creation setting, so a new schedule starts when
-someone unpauses it.
+Job DAGs run on their own `schedule` when they have one, else only when triggered, and are created
+unpaused, so a schedule's trigger (or an asset update) runs them; schedule DAGs follow Airflow's
+paused-at-creation setting, so a new schedule starts when someone unpauses it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pendulum
 
@@ -37,7 +38,7 @@ def _doc(kind: str, spec, extra: str = "") -> str:
             f"Change the record, not this DAG.{extra}")
 
 
-def _timing(value) -> object:
+def _timing(value: Any) -> Any:
     return None if value is None else timing.plan_value(value)
 
 

@@ -251,11 +251,7 @@ class _Record:
         value = self.value("schedule", None)
         if value is MISSING or value is None:
             return None
-        kind = timing.SCHEDULE
-        if not kind.kind.test(value):
-            self.fail("schedule", f"expected {kind.kind.what}, got {json_shown(value)}", "write schedule in one of those forms")
-            return None
-        return value if self.report(list(kind.check(value, "schedule"))) else None
+        return value if self.report(list(timing.issues(value, "schedule"))) else None
 
     def check_unknown(self) -> None:
         for key in self.raw:

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airfleet.factory import allowlist, callbacks, mapping, timing
-from airfleet.factory.fields import (  # noqa: F401 - the vocabulary task types are written in
+from airfleet.factory.fields import (
     BOOL, COUNT, INT, LIST, MAPPING, MAPPING_OR_LIST, SECONDS, STR_LIST, STR_MAP, TEXT, TEXT_OR_LIST, Field, Issue,
     Kind, shown, suggestion,
 )
@@ -96,6 +96,8 @@ class TaskType:
         operator_class, arguments = self.operator(own)
         mapped = {name: mapping.plan_value(expand[value.key]) for name, value in arguments.items()
                   if isinstance(value, mapping.Mapped)}
+        if len(mapped) != len(expand):  # the type changed a mapped value instead of passing it on
+            raise ValueError(f"a {self.name} task cannot map {', '.join(sorted(expand))}")
         fixed = {name: value for name, value in arguments.items() if not isinstance(value, mapping.Mapped)}
         return TaskPlan(task_id, operator_class, {"task_id": task_id, **common_arguments(params), **fixed}, mapped)
 

@@ -89,9 +89,6 @@ def issues(value: Any, where: str) -> Iterator[Issue]:
                     "match: all (every asset updated) or any (one is enough)")
 
 
-SCHEDULE = Field(Kind(FORMS, lambda v: isinstance(v, (str, dict))), check=issues)
-
-
 def asset_names(value: Any) -> list[str]:
     ok = isinstance(value, list) and value and all(isinstance(item, str) and item.strip() for item in value)
     return list(value) if ok else []
