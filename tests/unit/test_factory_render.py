@@ -79,3 +79,33 @@ def test_the_render_command_writes_a_file(tmp_path, capsys):
     assert "TriggerDagRunOperator" in target.read_text()
     assert cli.main(["factory", "render", "factory_job_nosuch", str(DAGS / "factory")]) == 1
     assert "no well-formed job or schedule generates the DAG factory_job_nosuch" in capsys.readouterr().err
+
+
+RICH = """
+defaults:
+  dag: {tags: [rich], dagrun_timeout: 600}
+  task: {owner: team, retries: 2, on_retry_callback: "airfleet.hostname:get_hostname"}
+tasks:
+  - {id: "1", name: produce, type: python, params: {callable: "json:loads", op_args: ["[[1], [2]]"], outlets: [a, b]}}
+  - {id: "2", name: consume, type: python, params: {callable: "json:dumps", expand: {op_args: "+produce"},
+     map_index_template: "{{ task.op_args }}"}}
+  - {id: "3", name: notify, type: bash, params: {bash_command: "echo {{ params.rows }}", inlets: [a],
+     on_failure_callback: [{notifier: "airfleet.alerts.notifier:FailureNotifier", args: {kind: task}}]}}
+jobs:
+  - id: p
+    name: rich_producer
+    tasks: ["1", "2", "3"]
+    task_groups: [{id: g, name: group, tasks: ["2"]}, {id: h, name: inner, parent: g, tasks: ["3"]}]
+    dependencies: [{task_id: "3", pid: "2"}]
+    params: {rows: {type: integer, default: 5}}
+    options: {alerts: {webhook_url: "http://team.example/hook"}, on_success_callback: "airfleet.hostname:get_hostname"}
+    schedule: {timetable: "airflow.timetables.trigger:CronTriggerTimetable", args: {cron: "0 2 * * *", timezone: UTC}}
+  - {id: c, name: rich_any, tasks: ["3"], schedule: {assets: [a, b], match: any}}
+  - {id: d, name: rich_all, tasks: ["3"], schedule: {assets: [a]}, options: {alerts: false}}
+schedules:
+  - {id: s, name: rich_every, jobs: [c, d], schedule: {timedelta: {hours: 2}}, dependencies: [{job_id: d, pid: c}]}
+"""
+
+
+def test_every_feature_renders_to_the_same_dag(tmp_path):
+    assert_renders_the_same(factory_folder(tmp_path / "dags", RICH), tmp_path / "rendered")

@@ -4,6 +4,7 @@ cluster's allow-lists, and hostile YAML is refused in one line without expanding
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -22,7 +23,7 @@ def python_task(callable_path: str) -> dict:
 
 def test_a_callable_outside_the_allow_list_is_refused_before_it_is_imported(monkeypatch):
     imported = []
-    monkeypatch.setattr(allowlist.importlib, "import_module", lambda name: imported.append(name))
+    monkeypatch.setattr(allowlist, "importlib", SimpleNamespace(import_module=imported.append))
     (problem,) = parse_document(python_task("os:system"), ORIGIN).problems
     assert str(problem) == (
         "factory/x.yaml: task '1' (run), field 'params.callable': 'os:system' is outside the modules allowed for "
@@ -72,3 +73,15 @@ def test_ordinary_aliases_still_work():
 def test_an_oversized_file_is_refused():
     with pytest.raises(yamlsafe.YamlLimitError, match="bytes, more than the 2000000"):
         yamlsafe.load("#" * (yamlsafe.MAX_BYTES + 1))
+
+
+def test_add_refuses_hostile_yaml_without_touching_the_tables(tmp_path, monkeypatch, capsys):
+    from airfleet import cli
+
+    monkeypatch.setenv("AIRFLEET_FACTORY_DB_URL", f"sqlite:///{tmp_path / 'factory.db'}")
+    spec = tmp_path / "bomb.yaml"
+    spec.write_text(BOMB)
+    assert cli.main(["factory", "add", str(spec)]) == 1
+    assert capsys.readouterr().err == (f"airfleet: {spec}: refused: more than 200000 values once aliases are expanded "
+                                       f"(an alias bomb?); fix: {yamlsafe.FIX}\n")
+    assert not (tmp_path / "factory.db").exists()

@@ -36,11 +36,11 @@ def _param(value: Mapping[str, Any]) -> Call:
 
 def issues(params: Mapping[str, Any]) -> list[Issue]:
     """Typed params whose default does not fit their own schema."""
-    from airflow.sdk.definitions.param import ParamValidationError
-
     found = []
     for name, value in params.items():
         if typed(value) and "default" in value:
+            from airflow.sdk.definitions.param import ParamValidationError
+
             call = _param(value)
             try:
                 call.target(*call.args, **call.kwargs).resolve(suppress_exception=False)
