@@ -17,6 +17,7 @@ import yaml
 
 from airfleet.factory import cache, db, yamlsafe
 from airfleet.factory.problems import DB_ORIGIN, Problem
+from airfleet.factory.narrow import narrow
 from airfleet.factory.options import read_defaults
 from airfleet.factory.spec import Document, parse_document
 
@@ -38,13 +39,14 @@ def _load(text: str, origin: str) -> tuple[Any, Problem | None]:
                              "fix the YAML syntax (yamllint shows the spot)")
 
 
-def yaml_text_document(text: str, origin: str) -> Document:
+def yaml_text_document(text: str, origin: str, only: str | None = None) -> Document:
+    """The file's records (only those the DAG `only` needs, when given: see narrow.py)."""
     raw, problem = _load(text, origin)
     if problem:
         document = Document(origin)
         document.problems.append(problem)
         return document
-    return parse_document(raw, origin)
+    return parse_document(narrow(raw, only), origin)
 
 
 def cluster_defaults() -> Document | None:
@@ -65,11 +67,11 @@ def cluster_defaults() -> Document | None:
     return document
 
 
-def yaml_documents(dag_folder: Path) -> list[Document]:
+def yaml_documents(dag_folder: Path, only: str | None = None) -> list[Document]:
     """One document per `factory/*.yaml` (or .yml) file under the DAG folder, in name order."""
     folder = dag_folder / SPEC_DIR
     paths = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
-    return [yaml_text_document(path.read_text(), path.relative_to(dag_folder).as_posix()) for path in paths]
+    return [yaml_text_document(path.read_text(), path.relative_to(dag_folder).as_posix(), only) for path in paths]
 
 
 def _configured_url() -> str | None:
@@ -95,8 +97,9 @@ def _fetch() -> dict | None:
     return db.read_rows(db.engine(url)) if url else None
 
 
-def db_documents() -> list[Document]:
-    """The tables as one document (origin "db"), or none when no database is configured."""
+def db_documents(only: str | None = None) -> list[Document]:
+    """The tables as one document (origin "db"; only what the DAG `only` needs, when given), or none
+    when no database is configured."""
     key = os.environ.get(db.URL_ENV) or f"connection:{db.CONN_ID}"
     entry = cache.load(key)
     stale_note = None
@@ -114,7 +117,7 @@ def db_documents() -> list[Document]:
             cache.store(key, rows)
     if rows is None:
         return []
-    document = parse_document(db.decode(rows), DB_ORIGIN)
+    document = parse_document(narrow(db.decode(rows), only), DB_ORIGIN)
     if stale_note:
         document.problems.insert(0, stale_note.problems[0])
     return [document]
@@ -129,5 +132,5 @@ def _unreadable(error: Exception, consequence: str) -> Document:
     return document
 
 
-def documents(dag_folder: Path) -> list[Document]:
-    return [*yaml_documents(dag_folder), *db_documents()]
+def documents(dag_folder: Path, only: str | None = None) -> list[Document]:
+    return [*yaml_documents(dag_folder, only), *db_documents(only)]
