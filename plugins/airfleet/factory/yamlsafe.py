@@ -4,8 +4,9 @@ PyYAML's safe loader shares the object an alias points to, so loading an alias b
 laughs") is cheap, but everything that walks the result afterwards (validation, JSON for the
 tables) expands it exponentially; a self-referencing anchor builds a cyclic structure that any
 walk turns into a RecursionError. The node graph is checked before anything is constructed: a
-cycle, more expanded nodes than a spec can sensibly hold, or too deep a nesting is refused with
-one line that says which.
+cycle, aliases repeating more values than a spec can sensibly need, or too deep a nesting is
+refused with one line that says which. A large spec written out in full is not limited (but for
+its size).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import yaml
 
 MAX_BYTES = 2_000_000  # far above any spec file; the tables hold each record separately
-MAX_NODES = 200_000  # nodes after expanding aliases
+MAX_REPEATS = 100_000  # values repeated through aliases; a spec's own values are bounded by MAX_BYTES
 MAX_DEPTH = 64
 FIX = "write the values out instead of through aliases that expand them (or contain themselves)"
 
@@ -27,7 +28,8 @@ class YamlLimitError(ValueError):
 
 
 def _check(root: yaml.Node) -> None:
-    seen = 0
+    seen: set[int] = set()
+    repeats = 0
     path: set[int] = set()  # ids of the collection nodes on the way down: an alias back to one is a cycle
     stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
     while stack:
@@ -35,9 +37,11 @@ def _check(root: yaml.Node) -> None:
         if leaving:
             path.discard(id(node))
             continue
-        seen += 1
-        if seen > MAX_NODES:
-            raise YamlLimitError(f"more than {MAX_NODES} values once aliases are expanded (an alias bomb?)")
+        if id(node) in seen:
+            repeats += 1
+            if repeats > MAX_REPEATS:
+                raise YamlLimitError(f"aliases repeat more than {MAX_REPEATS} values (an alias bomb?)")
+        seen.add(id(node))
         if depth > MAX_DEPTH:
             raise YamlLimitError(f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, yaml.ScalarNode):
