@@ -81,3 +81,22 @@ def test_tables_of_an_older_airfleet_get_the_new_columns(url):
     columns = {column["name"] for column in sa.inspect(bind).get_columns("airfleet_factory_job")}
     assert {"task_groups", "schedule", "options", "task_defaults"} <= columns
     assert db.decode(db.read_rows(bind))["jobs"] == [{"id": "j", "name": "old", "tasks": ["1"], "enabled": True}]
+
+
+def test_list_shows_the_defaults_rows(url, capsys):
+    assert cli.main(["factory", "add", str(FEATURES)]) == 0
+    capsys.readouterr()
+    assert cli.main(["factory", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert 'defaults  task     {"owner": "orders-team", "retries": 1, "retry_delay": 60}' in lines
+    assert any(line.startswith("job       21") and 'schedule={"assets": ["orders_export"]}' in line for line in lines)
+
+
+def test_validate_prints_warnings_and_still_succeeds(tmp_path, capsys):
+    spec = tmp_path / "consumer.yaml"
+    spec.write_text("tasks: [{id: 1, name: a, type: bash, params: {bash_command: echo}}]\n"
+                    "jobs: [{id: j, name: waits, tasks: [1], schedule: {assets: [nothing_makes_it]}}]\n")
+    assert cli.main(["factory", "validate", str(spec)]) == 0
+    captured = capsys.readouterr()
+    assert "1 source(s): 1 DAG(s) generated, 0 malformed record(s), 1 warning(s)" in captured.out
+    assert "field 'schedule.assets[0]': warning: no factory task has asset 'nothing_makes_it'" in captured.err

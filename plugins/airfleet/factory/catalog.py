@@ -1,8 +1,11 @@
 """Resolve references between validated records: what gets built, and every problem found.
 
-A job is built when all its tasks are well-formed and its dependencies have no cycle; a schedule
-when all its enabled jobs are built. A disabled job is left out of its schedules and its place in
-the order is kept: its parents run before its children. DAG ids are unique across all sources.
+A job is built when all its tasks are well-formed, its groups and mapped tasks refer to its own
+tasks (wiring.py) and its dependencies have no cycle; a schedule when all its enabled jobs are
+built. A disabled job is left out of its schedules and its place in the order is kept: its parents
+run before its children. DAG ids are unique across all sources. Defaults are applied here, the
+record's own values over its document's and the cluster's; an awaited asset that no factory task
+produces is a warning.
 """
 
 from __future__ import annotations

@@ -160,6 +160,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         for row in rows[PLURAL[kind]]:
             state = "" if kind == "task" else ("enabled  " if row.get("enabled") else "disabled ")
             print(f"{kind:<9} {row['id']:<8} {row.get('name') or '-':<32} {state}{_describe(kind, row)}")
+    if not args.kind:
+        for row in rows["defaults"]:
+            print(f"{'defaults':<9} {row['id']:<8} {row.get('settings')}")
     return 0
 
 
