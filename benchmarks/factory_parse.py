@@ -110,6 +110,7 @@ def main() -> int:
         cases = {"factory_tables_cold": cold, "factory_tables_warm": bag(factory_dir), "python_files": bag(python_dir),
                  "worker_factory_one_dag": worker, "worker_python_one_file": bag(python_dir / f"{one_job}.py")}
         bag(python_dir / f"{one_job}.py")()  # imports Airflow, the providers and the policies once, untimed
+        load_before = os.getloadavg()[0]
         seconds: dict[str, list[float]] = {name: [] for name in cases}
         dags: dict[str, int] = {}
         for round_number in range(args.repeat):
@@ -118,7 +119,8 @@ def main() -> int:
                 seconds[name].append(elapsed)
                 print(f"round {round_number + 1}: {name} {elapsed:.2f} s", file=sys.stderr)
         figures = {
-            "jobs": args.jobs, "tasks_per_job": args.tasks, "repeat": args.repeat, "load_average": os.getloadavg()[0],
+            "jobs": args.jobs, "tasks_per_job": args.tasks, "repeat": args.repeat,
+            "load_average": {"start": load_before, "end": os.getloadavg()[0]},
             "cases": {name: {"dags": dags[name], "median_s": round(statistics.median(values), 3),
                              "min_s": round(min(values), 3)} for name, values in seconds.items()},
         }
