@@ -100,3 +100,13 @@ def test_validate_prints_warnings_and_still_succeeds(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "1 source(s): 1 DAG(s) generated, 0 malformed record(s), 1 warning(s)" in captured.out
     assert "field 'schedule.assets[0]': warning: no factory task has asset 'nothing_makes_it'" in captured.err
+
+
+def test_render_reads_the_tables(url, tmp_path, capsys):
+    assert cli.main(["factory", "add", str(FEATURES)]) == 0
+    empty = tmp_path / "no-yaml"
+    empty.mkdir()
+    assert cli.main(["factory", "render", "factory_job_orders_export", str(empty), "--db"]) == 0
+    text = capsys.readouterr().out
+    assert "from job '20' (orders_export) in `db`" in text
+    assert "BashOperator.partial(" in text and "groups['regions'] = TaskGroup(group_id='regions'" in text
