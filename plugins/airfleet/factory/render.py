@@ -7,12 +7,14 @@ everything else as imports and calls, so the file needs nothing from the factory
 
 from __future__ import annotations
 
+import importlib
 import json
 from typing import Any
 
 from airfleet.factory.plan import Call, DagPlan, Output, TaskPlan
 
 INDENT = "    "
+FACADES = ("airflow.sdk",)  # public modules to import from when they export the same object
 
 
 class _Imports:
@@ -24,13 +26,17 @@ class _Imports:
     def name(self, target: Any) -> str:
         module, qualname = target.__module__, target.__qualname__
         top = qualname.split(".")[0]
+        module = next((facade for facade in FACADES if getattr(importlib.import_module(facade), top, None) is
+                       getattr(importlib.import_module(module), top, None)), module)
         taken = {local for (other, _), local in self.names.items() if other != module}
         local = self.names.setdefault((module, top), top if top not in taken else f"{top}_{len(self.names)}")
         return local + qualname[len(top):]
 
     def lines(self) -> list[str]:
-        return [f"from {module} import {top}" + (f" as {local}" if local != top else "")
-                for (module, top), local in sorted(self.names.items())]
+        by_module: dict[str, list[str]] = {}
+        for (module, top), local in sorted(self.names.items()):
+            by_module.setdefault(module, []).append(top + (f" as {local}" if local != top else ""))
+        return [f"from {module} import {', '.join(names)}" for module, names in by_module.items()]
 
 
 def _value(value: Any, imports: _Imports) -> str:
@@ -69,7 +75,6 @@ def _task(task: TaskPlan, imports: _Imports) -> str:
 def render(plan: DagPlan, header: str) -> str:
     """The source of a DAG file defining `plan`'s DAG; `header` becomes its docstring."""
     imports = _Imports()
-    imports.name(_dag_class())
     body = [f"dag = {_call(imports.name(_dag_class()), dict(plan.arguments), imports)}", "groups = {}", "tasks = {}"]
     if plan.groups:
         group_class = imports.name(_task_group_class())
