@@ -13,6 +13,7 @@ from airfleet import cli
 from airfleet.factory import db, sources
 from airfleet.factory.build import build_all
 from airfleet.factory.catalog import resolve
+from tests.unit.test_factory_render import RICH
 
 FEATURES = Path(__file__).parents[2] / "dags" / "factory" / "features.yaml"
 SOURCE_KEYS = {"fileloc", "relative_fileloc", "description", "doc_md"}  # they name where the record is
@@ -33,15 +34,21 @@ def serialized(dag) -> dict:
     return {key: value for key, value in DagSerialization.to_dict(dag)["dag"].items() if key not in SOURCE_KEYS}
 
 
-def test_the_tables_give_the_same_dags_as_the_yaml_file(url, capsys):
-    assert cli.main(["factory", "add", str(FEATURES)]) == 0
-    assert "written: 5 tasks, 2 jobs, defaults.dag, defaults.task" in capsys.readouterr().out
-    from_yaml, yaml_problems = build_all(resolve([sources.yaml_text_document(FEATURES.read_text(), "features.yaml")]))
+@pytest.mark.parametrize("spec", [FEATURES.read_text(), RICH], ids=["features.yaml", "every feature"])
+def test_the_tables_give_the_same_dags_as_the_yaml_file(url, tmp_path, spec):
+    path = tmp_path / "spec.yaml"
+    path.write_text(spec)
+    assert cli.main(["factory", "add", str(path)]) == 0
+    from_yaml, yaml_problems = build_all(resolve([sources.yaml_text_document(spec, "spec.yaml")]))
     from_db, db_problems = build_all(resolve(sources.db_documents()))
-    assert yaml_problems == db_problems == [] and set(from_db) == set(from_yaml) == {
-        "factory_job_orders_export", "factory_job_orders_publish"}
+    assert yaml_problems == db_problems == [] and set(from_db) == set(from_yaml) and from_yaml
     for dag_id, dag in from_yaml.items():
         assert serialized(from_db[dag_id]) == serialized(dag), dag_id
+
+
+def test_add_says_what_it_wrote(url, capsys):
+    assert cli.main(["factory", "add", str(FEATURES)]) == 0
+    assert "written: 5 tasks, 2 jobs, defaults.dag, defaults.task" in capsys.readouterr().out
 
 
 def test_defaults_rows_need_replace_and_a_wrong_default_writes_nothing(url, tmp_path, capsys):
