@@ -15,6 +15,7 @@ are the median and minimum seconds, after one untimed parse that imports Airflow
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -42,7 +43,7 @@ def spec(jobs: int, tasks: int) -> dict[str, Any]:
         records["jobs"].append({
             "id": str(job), "name": f"bench_{job}", "tasks": ids,
             "task_groups": [{"id": f"g{job}", "name": "middle", "tasks": middle}],
-            "dependencies": [{"task_id": child, "pid": parent} for parent, child in zip(ids, ids[1:])],
+            "dependencies": [{"task_id": child, "pid": parent} for parent, child in itertools.pairwise(ids)],
         })
     return records
 

@@ -56,7 +56,7 @@ class OperatorTask(TaskType):
 
     def validate(self, params):
         try:
-            self.fields
+            self._operator_class()
         except allowlist.Refused as error:
             return [Issue("type", str(error), allowlist.OPERATORS.fix())]
         except ValueError as error:

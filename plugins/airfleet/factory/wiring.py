@@ -30,7 +30,7 @@ def issues(spec: JobSpec, tasks: Mapping[str, TaskSpec], document: Document) -> 
         inside = members(spec.task_groups, dependency.parent) & members(spec.task_groups, dependency.child)
         if inside:
             found.append(Issue("dependencies", f"'{dependency.child}' and '{dependency.parent}' both hold task "
-                               f"'{sorted(inside)[0]}'", "make a group depend on tasks and groups outside it"))
+                               f"'{min(inside)}'", "make a group depend on tasks and groups outside it"))
     for index, task_id in enumerate(spec.tasks):
         task = tasks.get(task_id)
         for key, name in mapping.references(task.params) if task else []:
