@@ -101,3 +101,17 @@ def test_a_broken_cluster_file_is_reported_and_everything_builds(tmp_path, monke
 def test_alerts_false_opts_the_job_out_of_the_cluster_alerts():
     spec = {**SPEC, "jobs": [{**SPEC["jobs"][0], "options": {"alerts": False}}]}
     assert OPT_OUT_TAG in dags_of(spec)[0]["factory_job_job"].tags
+
+
+def test_a_relative_cluster_file_is_in_the_dag_folder(tmp_path, monkeypatch):
+    from airfleet.factory.dagfile import generate
+
+    monkeypatch.setenv("AIRFLEET_FACTORY_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("AIRFLEET_FACTORY_DB_URL", raising=False)
+    (tmp_path / "factory").mkdir()
+    (tmp_path / "factory" / "spec.yaml").write_text(
+        "tasks: [{id: 1, name: a, type: bash, params: {bash_command: echo}}]\njobs: [{id: j, name: job, tasks: [1]}]\n")
+    (tmp_path / "cluster-defaults.yaml").write_text(CLUSTER)
+    monkeypatch.setenv("AIRFLEET_FACTORY_DEFAULTS", "cluster-defaults.yaml")
+    dags, problems = generate(tmp_path)
+    assert problems == [] and dags["factory_job_job"].get_task("a").owner == "cluster-owner"

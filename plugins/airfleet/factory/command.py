@@ -56,7 +56,7 @@ def _table_document(bind: Any, changes: Mapping[str, Any] | None = None) -> Docu
 
 def _new_problems(bind: Any, changes: Mapping[str, Any]) -> list[Problem]:
     """Problems the change would add to the tables (ones already there do not block it)."""
-    cluster = sources.cluster_defaults()
+    cluster = sources.cluster_defaults(_dag_folder())
     before = set(resolve([_table_document(bind)], cluster).problems)
     return [problem for problem in resolve([_table_document(bind, changes)], cluster).problems if problem not in before]
 
@@ -179,6 +179,11 @@ def _yaml_paths(paths: list[str]) -> list[Path]:
     return found
 
 
+def _dag_folder() -> Path | None:
+    """The DAG folder a relative AIRFLEET_FACTORY_DEFAULTS is in, when run beside it (dags/ here)."""
+    return Path("dags") if Path("dags").is_dir() else None
+
+
 def _documents(args: argparse.Namespace) -> list[Document]:
     """The YAML files named (default dags/factory) and, with --db, the tables."""
     paths = args.paths or ([f"dags/{sources.SPEC_DIR}"] if Path("dags", sources.SPEC_DIR).is_dir() else [])
@@ -192,7 +197,7 @@ def _documents(args: argparse.Namespace) -> list[Document]:
 
 def _catalog(args: argparse.Namespace) -> tuple[int, Catalog]:
     documents = _documents(args)
-    return len(documents), resolve(documents, sources.cluster_defaults())
+    return len(documents), resolve(documents, sources.cluster_defaults(_dag_folder()))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

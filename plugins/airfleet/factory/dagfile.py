@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def generate(dag_folder: Path, only: str | None = None) -> tuple[dict[str, DAG], list[Problem]]:
     """The DAGs, and the problems: malformed records, then warnings (asset names nothing produces).
     With `only`, just the records that DAG needs are read (narrow.py)."""
-    catalog = resolve(sources.documents(dag_folder, only), sources.cluster_defaults())
+    catalog = resolve(sources.documents(dag_folder, only), sources.cluster_defaults(dag_folder))
     dags, problems = build_all(catalog, only)
     return dags, catalog.problems + problems + catalog.warnings
 

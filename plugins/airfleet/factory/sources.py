@@ -49,15 +49,18 @@ def yaml_text_document(text: str, origin: str, only: str | None = None) -> Docum
     return parse_document(narrow(raw, only), origin)
 
 
-def cluster_defaults() -> Document | None:
+def cluster_defaults(dag_folder: Path | None = None) -> Document | None:
     """The cluster-wide defaults file named by AIRFLEET_FACTORY_DEFAULTS (a defaults block: `dag:` and
-    `task:`), as a document holding only defaults; None when the variable is not set."""
+    `task:`), as a document holding only defaults; None when the variable is not set. A relative
+    path is in the DAG folder, so the file can be reviewed and deployed with the bundle (a Git
+    bundle's checkout has no fixed absolute path)."""
     path = os.environ.get(DEFAULTS_ENV)
     if not path:
         return None
     document = Document(path)
+    located = dag_folder / path if dag_folder is not None and not Path(path).is_absolute() else Path(path)
     try:
-        raw, problem = _load(Path(path).read_text(), path)
+        raw, problem = _load(located.read_text(), path)
     except OSError as error:
         raw, problem = None, Problem(path, "file", "(file)", f"cannot read the cluster defaults ({error.strerror})",
                                      f"make {path} readable on every host, or unset {DEFAULTS_ENV}")
