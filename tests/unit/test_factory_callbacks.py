@@ -75,3 +75,13 @@ def test_alert_routing_that_names_nothing_or_a_wrong_key_is_refused():
         "factory/spec.yaml: job 'j' (job), field 'options.alerts': names no destination; fix: set at least one of "
         "email_to, webhook_url, sns_topic_arn, or alerts: false for none",
     ]
+
+
+def test_a_routed_schedule_routes_its_trigger_tasks_too():
+    spec = {**job_with(), "schedules": [{"id": "s", "name": "nightly", "jobs": ["j"], "cron": "@daily",
+                                         "options": {"alerts": {"sns_topic_arn": "arn:aws:sns:eu-west-1:1:team"}}}]}
+    dags, problems = dags_of(spec)
+    assert problems == []
+    (notifier,) = dags["factory_schedule_nightly"].get_task("run_job").on_failure_callback
+    assert notifier.settings == JobAlerts(sns_topic_arn="arn:aws:sns:eu-west-1:1:team")
+    assert not dags["factory_job_job"].get_task("work").on_failure_callback  # the job itself is not routed

@@ -42,15 +42,19 @@ def _timing(value: Any) -> Any:
     return None if value is None else timing.plan_value(value)
 
 
+def _routed(arguments: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """A task's arguments with its DAG's routed alert notifier beside its own failure callbacks."""
+    routed = alerting.notifiers(options.get("alerts"), "task")
+    if not routed:
+        return arguments
+    return {**arguments, "on_failure_callback": [*arguments.get("on_failure_callback", []), *routed]}
+
+
 def _task_plan(task: TaskSpec, job: Job) -> TaskPlan:
-    """The task's plan, in its group, with the job's routed alert notifier beside its own callbacks."""
+    """The task's plan, in its group."""
     plan = task_type(task.type).plan(task.name, task.params)  # type: ignore[union-attr] - validated
     group = group_of(job.spec.task_groups, task.id)
-    routed = alerting.notifiers(job.options.get("alerts"), "task")
-    arguments = dict(plan.arguments)
-    if routed:
-        arguments["on_failure_callback"] = [*arguments.get("on_failure_callback", []), *routed]
-    return replace(plan, arguments=arguments, group=group.name if group else None)
+    return replace(plan, arguments=_routed(dict(plan.arguments), job.options), group=group.name if group else None)
 
 
 def _edge_order(spec: JobSpec) -> list[Dependency]:
@@ -90,13 +94,13 @@ def schedule_plan(schedule: Schedule) -> DagPlan:
         **dag_arguments(schedule.options, ["factory", "schedule"]),
     }
     tasks = tuple(
-        TaskPlan(f"run_{job.spec.name}", TriggerDagRunOperator, dict(
+        TaskPlan(f"run_{job.spec.name}", TriggerDagRunOperator, _routed(dict(
             task_id=f"run_{job.spec.name}", **common_arguments(schedule.task_defaults), trigger_dag_id=job.dag_id,
             # One job run per schedule run, named after it; a retry of this task re-runs that job run.
             trigger_run_id="{{ dag.dag_id }}__{{ run_id }}", reset_dag_run=True,
             conf=dict(spec.params), wait_for_completion=True, deferrable=True, poke_interval=POLL_SECONDS,
             allowed_states=["success"], failed_states=["failed"], fail_when_dag_is_paused=True,
-        ))
+        ), schedule.options))
         for job in schedule.jobs
     )
     names = {job.spec.id: f"run_{job.spec.name}" for job in schedule.jobs}
