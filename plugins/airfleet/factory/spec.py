@@ -1,8 +1,10 @@
 """Factory records (task, job, schedule) and their field-by-field validation.
 
-A document is what one source holds: the three lists of one YAML file, or the three tables of the
-database. Ids are scoped to their document: a job's `tasks` and a schedule's `jobs` name records of
-the same document. Records are validated one by one here; references between them in catalog.py.
+A document is what one source holds: the three lists and the defaults block of one YAML file, or
+the tables of the database. Ids are scoped to their document: a job's `tasks` and a schedule's
+`jobs` name records of the same document. Records are validated one by one here, each newer field
+by the module of its concern (groups, timing, options, params); references between records in
+catalog.py and wiring.py.
 """
 
 from __future__ import annotations
