@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from airfleet import local_settings
 from airfleet.alerts.notifier import FailureNotifier
-from airfleet.factory.alerting import JobAlerts
+from airfleet.factory.alerting import AlertRouting
 from airfleet.hostname import get_hostname
 from tests.unit.factory_helpers import bash, dags_of
 
@@ -58,7 +58,7 @@ def test_a_routed_job_alerts_only_its_own_destinations(monkeypatch):
     local_settings.task_policy(task)  # the cluster policy adds no second notifier
     (dag_notifier,), (task_notifier,) = dag.on_failure_callback, task.on_failure_callback
     assert (dag_notifier.kind, task_notifier.kind) == ("dag", "task")
-    assert task_notifier.settings == JobAlerts(webhook_url="http://team.example/hook",
+    assert task_notifier.settings == AlertRouting(webhook_url="http://team.example/hook",
                                                email_to="a@team.example,b@team.example")
     settings = task_notifier.settings()
     assert (settings.webhook_url, settings.recipients, settings.sns_topic_arn) == (
@@ -83,5 +83,21 @@ def test_a_routed_schedule_routes_its_trigger_tasks_too():
     dags, problems = dags_of(spec)
     assert problems == []
     (notifier,) = dags["factory_schedule_nightly"].get_task("run_job").on_failure_callback
-    assert notifier.settings == JobAlerts(sns_topic_arn="arn:aws:sns:eu-west-1:1:team")
+    assert notifier.settings == AlertRouting(sns_topic_arn="arn:aws:sns:eu-west-1:1:team")
     assert not dags["factory_job_job"].get_task("work").on_failure_callback  # the job itself is not routed
+
+
+def test_a_task_routes_or_silences_its_own_alerts(monkeypatch):
+    monkeypatch.setenv("AIRFLEET_ALERT_WEBHOOK_URL", "http://cluster.example/hook")
+    monkeypatch.setattr("airfleet.alerts.settings.read_variable", lambda: None)
+    spec = {"tasks": [bash("1", "loud", alerts={"email_to": "me@team.example"}), bash("2", "quiet", alerts=False),
+                      bash("3", "usual", alerts=True), bash("4", "job_routed")],
+            "jobs": [{"id": "j", "name": "job", "tasks": ["1", "2", "3", "4"],
+                      "options": {"alerts": {"webhook_url": "http://team.example/hook"}}}]}
+    dags, problems = dags_of(spec)
+    assert problems == []
+    dag = dags["factory_job_job"]
+    settings = {task.task_id: [n.settings for n in task.on_failure_callback] for task in dag.tasks}
+    assert settings == {"loud": [AlertRouting(email_to="me@team.example")], "quiet": [AlertRouting()], "usual": [],
+                        "job_routed": [AlertRouting(webhook_url="http://team.example/hook")]}
+    assert AlertRouting()().destinations == []  # the cluster's webhook is off for the silenced task

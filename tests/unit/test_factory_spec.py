@@ -77,9 +77,9 @@ MALFORMED = [
      "fix: set it to a non-empty string"),
     ("misspelt parameter", _set("tasks.0.params.bash_cmd", "echo"),
      "factory/spec.yaml: task '1' (extract), field 'params.bash_cmd': not a parameter of a bash task "
-     "(did you mean 'bash_command'?); fix: use only append_env, bash_command, cwd, doc_md, env, execution_timeout, "
-     "expand, inlets, map_index_template, on_failure_callback, on_retry_callback, on_success_callback, outlets, "
-     "owner, pool, queue, retries, retry_delay, trigger_rule"),
+     "(did you mean 'bash_command'?); fix: use only alerts, append_env, bash_command, cwd, doc_md, env, "
+     "execution_timeout, expand, inlets, map_index_template, on_failure_callback, on_retry_callback, "
+     "on_success_callback, outlets, owner, pool, queue, retries, retry_delay, trigger_rule"),
     ("negative retries", _set("tasks.1.params.retries", -1),
      "factory/spec.yaml: task '2' (load), field 'params.retries': expected an integer >= 0, got int -1; "
      "fix: set it to an integer >= 0"),

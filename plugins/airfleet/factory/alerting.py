@@ -1,9 +1,11 @@
-"""Per-job alert routing: a job's failures go to its own e-mail, webhook or SNS topic instead of
-the cluster's (`alerts: {webhook_url: ...}`), or to no one (`alerts: false`).
+"""Alert routing: a job's (or one task's) failures go to its own e-mail, webhook or SNS topic
+instead of the cluster's (`alerts: {webhook_url: ...}`), or to no one (`alerts: false`).
 
 The cluster policy gives every task and DAG Airfleet's FailureNotifier, reading the cluster's
-destinations. A routed job gets that notifier with JobAlerts as its settings instead; the policy
-sees a FailureNotifier already there and adds none, so each failure still alerts exactly once.
+destinations. A routed job or task gets that notifier with AlertRouting as its settings instead;
+the policy sees a FailureNotifier already there and adds none, so each failure still alerts
+exactly once. A job opts out with the policy's opt-out tag; a single task with a notifier that has
+no destination.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ SETTINGS = ("email_from", "smtp_conn_id", "aws_conn_id", "sns_region")  # how to
 
 
 @dataclass(frozen=True)
-class JobAlerts:
-    """The settings callable of a routed FailureNotifier: the cluster's, with this job's destinations."""
+class AlertRouting:
+    """The settings callable of a routed FailureNotifier: the cluster's, with these destinations
+    (none given: no alert)."""
 
     email_to: str = ""
     webhook_url: str = ""
@@ -62,10 +65,19 @@ ALERTS = Field(Kind("true, false, or a mapping of destinations (email_to, webhoo
 
 
 def notifiers(alerts: Any, kind: str) -> list[Call]:
-    """The failure notifier for a routed job's DAG (kind "dag") or tasks ("task"); none otherwise."""
+    """The failure notifier for a routed DAG (kind "dag") or task ("task"); none otherwise."""
     if not isinstance(alerts, dict):
         return []
     from airfleet.alerts.notifier import FailureNotifier
 
     routing = {key: ",".join(value) if isinstance(value, list) else value for key, value in alerts.items()}
-    return [Call(FailureNotifier, kwargs={"kind": kind, "settings": Call(JobAlerts, kwargs=routing)})]
+    return [Call(FailureNotifier, kwargs={"kind": kind, "settings": Call(AlertRouting, kwargs=routing)})]
+
+
+def task_notifiers(alerts: Any) -> list[Call]:
+    """A task's own `alerts`: routed, silenced (false), or the cluster's (true: nothing to add)."""
+    if alerts is False:
+        from airfleet.alerts.notifier import FailureNotifier
+
+        return [Call(FailureNotifier, kwargs={"kind": "task", "settings": Call(AlertRouting)})]
+    return notifiers(alerts, "task")

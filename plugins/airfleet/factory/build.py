@@ -51,10 +51,11 @@ def _routed(arguments: dict[str, Any], options: dict[str, Any]) -> dict[str, Any
 
 
 def _task_plan(task: TaskSpec, job: Job) -> TaskPlan:
-    """The task's plan, in its group."""
+    """The task's plan, in its group, routed as its job is unless it routes its own alerts."""
     plan = task_type(task.type).plan(task.name, task.params)  # type: ignore[union-attr] - validated
     group = group_of(job.spec.task_groups, task.id)
-    return replace(plan, arguments=_routed(dict(plan.arguments), job.options), group=group.name if group else None)
+    arguments = dict(plan.arguments) if "alerts" in task.params else _routed(dict(plan.arguments), job.options)
+    return replace(plan, arguments=arguments, group=group.name if group else None)
 
 
 def _edge_order(spec: JobSpec) -> list[Dependency]:

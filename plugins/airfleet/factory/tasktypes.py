@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airfleet.factory import allowlist, callbacks, mapping, timing
+from airfleet.factory import alerting, allowlist, callbacks, mapping, timing
 from airfleet.factory.fields import (
     BOOL, COUNT, INT, LIST, MAPPING, MAPPING_OR_LIST, SECONDS, STR_LIST, STR_MAP, TEXT, TEXT_OR_LIST, Field, Issue,
     Kind, shown, suggestion,
@@ -44,9 +44,11 @@ COMMON: dict[str, Field] = {
     "inlets": timing.ASSETS,
     "expand": mapping.EXPAND,
     "map_index_template": Field(TEXT),
+    "alerts": alerting.ALERTS,
 }
-# Common settings that describe one task, so no defaults block or job sets them for all.
-PER_TASK = ("doc_md", "outlets", "inlets", "expand", "map_index_template")
+# Common settings that describe one task, so no defaults block or job sets them for all (a job's
+# alert routing is its `options.alerts`; a task's own `alerts` wins over it).
+PER_TASK = ("doc_md", "outlets", "inlets", "expand", "map_index_template", "alerts")
 _PLAIN = ("retries", "queue", "pool", "trigger_rule", "doc_md", "owner", "map_index_template")
 
 
@@ -59,6 +61,9 @@ def common_arguments(params: Mapping[str, Any]) -> dict[str, Any]:
     for key in callbacks.TASK_EVENTS:
         if key in params:
             arguments[key] = callbacks.plan_values(params[key])
+    routed = alerting.task_notifiers(params.get("alerts"))
+    if routed:
+        arguments["on_failure_callback"] = [*arguments.get("on_failure_callback", []), *routed]
     for key in ("outlets", "inlets"):
         if key in params:
             arguments[key] = [timing.asset(name) for name in params[key]]
