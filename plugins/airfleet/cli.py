@@ -105,7 +105,8 @@ def cmd_factory(args: argparse.Namespace) -> int:
 
 
 def add_factory_parser(sub: argparse._SubParsersAction) -> None:
-    factory = sub.add_parser("factory", help="DAG factory: manage the task/job/schedule tables, validate specs")
+    factory = sub.add_parser("factory", help="DAG factory: manage the task/job/schedule tables, validate specs, "
+                                             "render DAGs as Python")
     factory_sub = factory.add_subparsers(dest="factory_command", required=True)
     db_url = argparse.ArgumentParser(add_help=False)
     db_url.add_argument("--db-url", help="database URL (default: $AIRFLEET_FACTORY_DB_URL, else Airflow's sql_alchemy_conn)")

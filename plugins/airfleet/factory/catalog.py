@@ -110,7 +110,8 @@ class _Resolver:
                 self.fail(document.origin, record, "dependencies", f"dependency cycle {_cycle_text(cycle, names)}",
                           "remove one of these dependencies")
             if len(self.catalog.problems) == problems and self.claim(JOB_PREFIX + spec.name, document.origin, record):
-                job = Job(spec, self._tasks(document, spec, tasks), layered(self.cluster.dag, document.defaults.dag, spec.options))
+                options = layered(self.cluster.dag, document.defaults.dag, spec.options)
+                job = Job(spec, self._tasks(document, spec, tasks), options)
                 built[spec.id] = job
                 self.catalog.jobs.append(job)
         return built

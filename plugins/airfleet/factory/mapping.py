@@ -55,7 +55,8 @@ def issues(fields: Mapping[str, Field] | None, params: Mapping[str, Any], kind: 
             found.append(Issue(where, f"{key} cannot differ between mapped task instances",
                                "set it in params, and map another parameter"))
         elif key in params:
-            found.append(Issue(where, f"{key} is in params too", "give it in params (fixed) or in expand (mapped), not both"))
+            found.append(Issue(where, f"{key} is in params too",
+                               "give it in params (fixed) or in expand (mapped), not both"))
         elif reference(value) is None:
             if not isinstance(value, list):
                 found.append(Issue(where, f"expected a list (one value per mapped task) or '+task_name' (an upstream "
