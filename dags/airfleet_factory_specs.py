@@ -1,5 +1,6 @@
 """Reports malformed Airfleet DAG factory records as this file's Airflow import error (one line per
-record: source, record, field, fix). It defines no DAG; airfleet_factory.py builds the good ones."""
+record: source, record, field, fix), and warnings (an awaited asset no factory task produces) in
+the same place. It defines no DAG; airfleet_factory.py builds the good ones."""
 
 from pathlib import Path
 

@@ -110,7 +110,8 @@ def cmd_factory(args: argparse.Namespace) -> int:
 
 
 def add_factory_parser(sub: argparse._SubParsersAction) -> None:
-    factory = sub.add_parser("factory", help="DAG factory: manage the task/job/schedule tables, validate specs")
+    factory = sub.add_parser("factory", help="DAG factory: manage the task/job/schedule tables, validate specs, "
+                                             "render DAGs as Python")
     factory_sub = factory.add_subparsers(dest="factory_command", required=True)
     db_url = argparse.ArgumentParser(add_help=False)
     db_url.add_argument("--db-url", help="database URL (default: $AIRFLEET_FACTORY_DB_URL, else Airflow's sql_alchemy_conn)")
@@ -126,8 +127,13 @@ def add_factory_parser(sub: argparse._SubParsersAction) -> None:
         switch.add_argument("kind", choices=("job", "schedule"))
         switch.add_argument("id")
     validate = factory_sub.add_parser("validate", parents=[db_url], help="check spec files (and the tables) as the DAG files would")
-    validate.add_argument("paths", nargs="*", metavar="PATH", help="YAML files or directories (default: dags/factory)")
-    validate.add_argument("--db", action="store_true", help="also check the tables")
+    render = factory_sub.add_parser("render", parents=[db_url],
+                                    help="write the plain-Python DAG file equivalent to a generated DAG")
+    render.add_argument("dag_id", help="the generated DAG, e.g. factory_job_orders_load")
+    render.add_argument("-o", "--output", help="file to write (default: standard output)")
+    for reader in (validate, render):
+        reader.add_argument("paths", nargs="*", metavar="PATH", help="YAML files or directories (default: dags/factory)")
+        reader.add_argument("--db", action="store_true", help="also read the tables")
     factory.set_defaults(func=cmd_factory)
 
 

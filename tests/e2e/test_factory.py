@@ -1,7 +1,8 @@
 """The DAG factory on the cluster, with its tables in the cluster's MySQL: records added with
 `airfleet factory` become DAGs; a schedule of three jobs with a diamond of dependencies runs them
 in order; disabling a job removes its DAG at the next parse while a malformed row becomes one
-import error and every other factory DAG stays."""
+import error and every other factory DAG stays; a job with task groups and a mapped task runs green,
+and a job scheduled on an asset starts once its producer has updated it."""
 
 from __future__ import annotations
 
@@ -132,3 +133,64 @@ def test_disabling_a_job_removes_its_dag_and_a_malformed_row_is_one_import_error
     # Disabling the malformed job clears the error (disabled records are not validated).
     assert factory(cluster, "disable", "job", "broken").returncode == 0
     eventually(lambda: specs_error() is None, 120, "import error cleared")
+
+
+# A producer job with nested task groups around a task mapped over three commands, whose last task
+# updates an asset; a consumer job scheduled on that asset. Ids differ from SPEC's: same tables.
+FEATURES_SPEC = """
+tasks:
+  - {id: f1, name: split, type: bash, params: {bash_command: "echo split"}}
+  - id: f2
+    name: part
+    type: bash
+    params: {expand: {bash_command: ["echo 1", "echo 2", "echo 3"]}, map_index_template: "{{ task.bash_command }}"}
+  - {id: f3, name: publish, type: bash, params: {bash_command: "echo published", outlets: [e2e_features_done]}}
+  - {id: f4, name: consume, type: bash, params: {bash_command: "echo consumed", inlets: [e2e_features_done]}}
+jobs:
+  - id: fp
+    name: e2e_features_producer
+    tasks: [f1, f2, f3]
+    task_groups: [{id: outer, name: work, tasks: [f1]}, {id: inner, name: parts, parent: outer, tasks: [f2]}]
+    dependencies: [{task_id: f2, pid: f1}, {task_id: f3, pid: outer}]
+  - id: fc
+    name: e2e_features_consumer
+    tasks: [f4]
+    schedule: {assets: [e2e_features_done]}
+"""
+PRODUCER, CONSUMER = "factory_job_e2e_features_producer", "factory_job_e2e_features_consumer"
+
+
+@pytest.fixture(scope="module")
+def producer_run(cluster):
+    env = cluster.env
+    client = AirflowClient(cluster.url, env["AIRFLOW_ADMIN_USER"], env["AIRFLOW_ADMIN_PASSWORD"], timeout=120)
+    assert factory(cluster, "init").returncode == 0
+    added = factory(cluster, "add", "-", spec=FEATURES_SPEC)
+    assert added.returncode == 0, added.stderr
+    for dag_id in (PRODUCER, CONSUMER):
+        client.wait_for_dag(dag_id, timeout=180)
+    run_id = client.trigger(PRODUCER)  # job DAGs are created unpaused
+    return client, run_id, client.wait_for_run(PRODUCER, run_id, timeout=600)
+
+
+def test_a_job_with_task_groups_and_a_mapped_task_runs_green(producer_run):
+    client, run_id, state = producer_run
+    instances = client.task_instances(PRODUCER, run_id)
+    assert state == "success", instances
+    mapped = sorted((ti["map_index"], ti["state"]) for ti in instances if ti["task_id"] == "work.parts.part")
+    assert mapped == [(0, "success"), (1, "success"), (2, "success")]
+    assert {ti["task_id"]: ti["state"] for ti in instances if ti["map_index"] == -1} == {
+        "work.split": "success", "publish": "success"}
+
+
+def test_an_asset_driven_job_starts_after_its_producer_succeeds(producer_run):
+    client, run_id, _ = producer_run
+    # The asset is updated when the task listing it in its outlets succeeds.
+    (publish,) = [ti for ti in client.task_instances(PRODUCER, run_id) if ti["task_id"] == "publish"]
+
+    def consumer_run() -> dict[str, Any] | None:
+        runs = client.json("GET", f"/api/v2/dags/{CONSUMER}/dagRuns")["dag_runs"]
+        return next((run for run in runs if run["run_type"] == "asset_triggered" and run["state"] == "success"), None)
+
+    run = eventually(consumer_run, 300, "an asset-triggered run of the consumer job")
+    assert publish["state"] == "success" and at(run, "start_date") >= at(publish, "end_date")

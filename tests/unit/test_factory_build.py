@@ -235,5 +235,6 @@ def test_one_malformed_record_is_one_import_error_and_every_other_dag_loads(tmp_
             "['1']; fix: add it to tasks or remove this dependency") in message
     assert "1 malformed factory record;" in message
     assert set(bag.dag_ids) == {"factory_job_orders_load", "factory_job_orders_marts",
-                                "factory_schedule_orders_nightly", "factory_job_greets"}
+                                "factory_schedule_orders_nightly", "factory_job_greets",
+                                "factory_job_orders_export", "factory_job_orders_publish"}
     assert {dag.fileloc for dag in bag.dags.values()} == {str(folder / "airfleet_factory.py")}

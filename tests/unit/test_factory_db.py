@@ -204,7 +204,7 @@ def test_init_creates_the_tables_and_the_connection(url, monkeypatch, capsys):
     assert airfleet("init") == 0
     assert registered == [url]
     assert set(sa.inspect(db.engine(url)).get_table_names()) == {
-        "airfleet_factory_task", "airfleet_factory_job", "airfleet_factory_schedule"}
+        "airfleet_factory_task", "airfleet_factory_job", "airfleet_factory_schedule", "airfleet_factory_defaults"}
 
 
 def test_validate_reports_every_malformed_record(tmp_path, capsys, monkeypatch):

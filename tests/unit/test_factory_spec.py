@@ -77,8 +77,9 @@ MALFORMED = [
      "fix: set it to a non-empty string"),
     ("misspelt parameter", _set("tasks.0.params.bash_cmd", "echo"),
      "factory/spec.yaml: task '1' (extract), field 'params.bash_cmd': not a parameter of a bash task "
-     "(did you mean 'bash_command'?); fix: use only append_env, bash_command, cwd, doc_md, env, execution_timeout, "
-     "pool, queue, retries, retry_delay, trigger_rule"),
+     "(did you mean 'bash_command'?); fix: use only alerts, append_env, bash_command, cwd, doc_md, env, "
+     "execution_timeout, expand, inlets, map_index_template, on_failure_callback, on_retry_callback, "
+     "on_success_callback, outlets, owner, pool, queue, retries, retry_delay, trigger_rule"),
     ("negative retries", _set("tasks.1.params.retries", -1),
      "factory/spec.yaml: task '2' (load), field 'params.retries': expected an integer >= 0, got int -1; "
      "fix: set it to an integer >= 0"),
@@ -88,9 +89,9 @@ MALFORMED = [
      "none_failed, none_failed_min_one_success, none_skipped, always, got str 'all_good'; fix: set it to one of "
      "all_success, all_failed, all_done, all_done_min_one_success, all_done_setup_success, all_skipped, one_success, "
      "one_failed, one_done, none_failed, none_failed_min_one_success, none_skipped, always"),
-    ("python callable that cannot be imported", _set("tasks.2.params.callable", "nosuch.module:run"),
-     "factory/spec.yaml: task '3' (report), field 'params.callable': cannot import 'nosuch.module:run' "
-     "(ModuleNotFoundError: No module named 'nosuch'); fix: name a function importable on every worker, as "
+    ("python callable that cannot be imported", _set("tasks.2.params.callable", "airfleet.nosuch:run"),
+     "factory/spec.yaml: task '3' (report), field 'params.callable': cannot import 'airfleet.nosuch:run' "
+     "(ModuleNotFoundError: No module named 'airfleet.nosuch'); fix: name a function importable on every worker, as "
      "'package.module:function' (an installed package, or a module at the top of the DAG bundle)"),
     ("params holding a YAML date", _set("tasks.3.params.doc_md", {"day": datetime.date(2026, 1, 1)}),
      "factory/spec.yaml: task '4' (ping), field 'params.doc_md.day': datetime.date(2026, 1, 1) cannot be stored as "
@@ -129,7 +130,7 @@ MALFORMED = [
      "are the task ids of the job's DAG; fix: rename one of the tasks"),
     ("misspelt job field", _set("jobs.1.depends", []),
      "factory/spec.yaml: job '20' (other), field 'depends': not a field of a job (did you mean 'dependencies'?); "
-     "fix: use only id, name, tasks, dependencies, params, enabled"),
+     "fix: use only id, name, tasks, dependencies, params, enabled, task_groups, schedule, options, task_defaults"),
     ("enabled as a word", _set("jobs.1.enabled", "yes"),
      "factory/spec.yaml: job '20' (other), field 'enabled': expected true or false, got \"yes\"; "
      "fix: set enabled to true or false"),
@@ -145,7 +146,7 @@ MALFORMED = [
      "fix: give params as a mapping of names to values"),
     ("misspelt top-level key", lambda spec: spec.update(job=[]),
      "factory/spec.yaml: file, field 'job': not a list of records (did you mean 'jobs'?); "
-     "fix: use only the keys tasks, jobs and schedules"),
+     "fix: use only the keys defaults, tasks, jobs and schedules"),
     ("container task with a command and a callable",
      _set("tasks.3", {"id": "4", "name": "ping", "type": "container",
                       "params": {"image": "alpine", "command": "true", "callable": "json:dumps"}}),

@@ -1,26 +1,34 @@
-"""DAGs from resolved records: a job is a DAG of its tasks; a schedule is a DAG that triggers its
-jobs' DAGs in dependency order on its cron and waits for each in the triggerer (no worker slot).
+"""Plans, and so DAGs, from resolved records: a job is a DAG of its tasks (in their groups); a
+schedule is a DAG that triggers its jobs' DAGs in dependency order on its cron or schedule and
+waits for each in the triggerer (no worker slot).
 
-Job DAGs have no schedule of their own and are created unpaused, so a schedule's trigger runs
-them; schedule DAGs follow Airflow's paused-at-creation setting, so a new schedule starts when
-someone unpauses it.
+Job DAGs run on their own `schedule` when they have one, else only when triggered, and are created
+unpaused, so a schedule's trigger (or an asset update) runs them; schedule DAGs follow Airflow's
+paused-at-creation setting, so a new schedule starts when someone unpauses it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import pendulum
 
+from airfleet.factory import alerting, timing
 from airfleet.factory.catalog import Catalog, Job, Schedule
+from airfleet.factory.groups import group_of
+from airfleet.factory.options import dag_arguments
+from airfleet.factory.params import param_values
+from airfleet.factory.plan import Call, DagPlan, GroupPlan, TaskPlan, materialize
 from airfleet.factory.problems import Problem, record_label
-from airfleet.factory.tasktypes import REGISTRY
+from airfleet.factory.spec import Dependency, JobSpec, TaskSpec
+from airfleet.factory.tasktypes import common_arguments, task_type
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
-START = pendulum.datetime(2026, 1, 1, tz="UTC")
+START = Call(pendulum.datetime, (2026, 1, 1), {"tz": "UTC"})
 POLL_SECONDS = 5  # how often the triggerer checks a job run: cheap, and keeps schedules snappy
 
 
@@ -30,45 +38,87 @@ def _doc(kind: str, spec, extra: str = "") -> str:
             f"Change the record, not this DAG.{extra}")
 
 
-def job_dag(job: Job) -> DAG:
-    from airflow.sdk import DAG
+def _timing(value: Any) -> Any:
+    return None if value is None else timing.plan_value(value)
 
+
+def _routed(arguments: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """A task's arguments with its DAG's routed alert notifier beside its own failure callbacks."""
+    routed = alerting.notifiers(options.get("alerts"), "task")
+    if not routed:
+        return arguments
+    return {**arguments, "on_failure_callback": [*arguments.get("on_failure_callback", []), *routed]}
+
+
+def _task_plan(task: TaskSpec, job: Job) -> TaskPlan:
+    """The task's plan, in its group, routed as its job is unless it routes its own alerts."""
+    plan = task_type(task.type).plan(task.name, task.params)  # type: ignore[union-attr] - validated
+    group = group_of(job.spec.task_groups, task.id)
+    arguments = dict(plan.arguments) if "alerts" in task.params else _routed(dict(plan.arguments), job.options)
+    return replace(plan, arguments=arguments, group=group.name if group else None)
+
+
+def _edge_order(spec: JobSpec) -> list[Dependency]:
+    """Dependencies between tasks first, then those of groups, innermost groups first: Airflow joins a
+    group by its roots and leaves as they are when `>>` runs, so a group's inside must be wired first."""
+    depth: dict[str, int] = {}
+    for group in spec.task_groups:  # parents first, so each parent's depth is known
+        depth[group.id] = depth[group.parent] + 1 if group.parent else 1
+    return sorted(spec.dependencies,
+                  key=lambda edge: -max([depth[node] for node in (edge.parent, edge.child) if node in depth], default=99))
+
+
+def job_plan(job: Job) -> DagPlan:
     spec = job.spec
-    dag = DAG(
-        dag_id=job.dag_id, schedule=None, start_date=START, catchup=False, params=spec.params,
-        is_paused_upon_creation=False, auto_register=False, tags=["factory", "job"],
-        description=f"factory job {spec.id} ({spec.origin})", doc_md=_doc("job", spec),
-    )
-    operators = {task.id: REGISTRY[task.type].build(task.name, task.params, dag) for task in job.tasks}
-    for dependency in spec.dependencies:
-        operators[dependency.parent] >> operators[dependency.child]
-    return dag
+    arguments = {
+        **dict(dag_id=job.dag_id, schedule=_timing(spec.schedule), start_date=START, catchup=False,
+               params=param_values(spec.params), is_paused_upon_creation=False,
+               description=f"factory job {spec.id} ({spec.origin})", doc_md=_doc("job", spec)),
+        **dag_arguments(job.options, ["factory", "job"]),
+    }
+    groups = {group.id: group.name for group in spec.task_groups}
+    names = {**{task.id: task.name for task in job.tasks}, **groups}
+    edges = tuple((names[dependency.parent], names[dependency.child]) for dependency in _edge_order(spec))
+    return DagPlan(arguments, tuple(_task_plan(task, job) for task in job.tasks), edges, tuple(
+        GroupPlan(group.name, groups[group.parent] if group.parent else None, group.tooltip) for group in spec.task_groups))
 
 
-def schedule_dag(schedule: Schedule) -> DAG:
+def schedule_plan(schedule: Schedule) -> DagPlan:
     from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-    from airflow.sdk import DAG
 
     spec = schedule.spec
     skipped = f"\n\nLeft out because they are disabled: jobs {', '.join(schedule.skipped)}." if schedule.skipped else ""
-    dag = DAG(
-        dag_id=schedule.dag_id, schedule=spec.cron, start_date=START, catchup=False, max_active_runs=1,
-        auto_register=False, tags=["factory", "schedule"],
-        description=f"factory schedule {spec.id} ({spec.origin})", doc_md=_doc("schedule", spec, skipped),
-    )
-    operators = {
-        job.spec.id: TriggerDagRunOperator(
-            task_id=f"run_{job.spec.name}", dag=dag, trigger_dag_id=job.dag_id,
+    arguments = {
+        **dict(dag_id=schedule.dag_id, schedule=_timing(spec.timing), start_date=START, catchup=False,
+               max_active_runs=1, description=f"factory schedule {spec.id} ({spec.origin})",
+               doc_md=_doc("schedule", spec, skipped)),
+        **dag_arguments(schedule.options, ["factory", "schedule"]),
+    }
+    tasks = tuple(
+        TaskPlan(f"run_{job.spec.name}", TriggerDagRunOperator, _routed(dict(
+            task_id=f"run_{job.spec.name}", **common_arguments(schedule.task_defaults), trigger_dag_id=job.dag_id,
             # One job run per schedule run, named after it; a retry of this task re-runs that job run.
             trigger_run_id="{{ dag.dag_id }}__{{ run_id }}", reset_dag_run=True,
             conf=dict(spec.params), wait_for_completion=True, deferrable=True, poke_interval=POLL_SECONDS,
             allowed_states=["success"], failed_states=["failed"], fail_when_dag_is_paused=True,
-        )
+        ), schedule.options))
         for job in schedule.jobs
-    }
-    for dependency in schedule.dependencies:
-        operators[dependency.parent] >> operators[dependency.child]
-    return dag
+    )
+    names = {job.spec.id: f"run_{job.spec.name}" for job in schedule.jobs}
+    edges = tuple((names[dependency.parent], names[dependency.child]) for dependency in schedule.dependencies)
+    return DagPlan(arguments, tasks, edges)
+
+
+def plan_of(item: Job | Schedule) -> DagPlan:
+    return job_plan(item) if isinstance(item, Job) else schedule_plan(item)
+
+
+def job_dag(job: Job) -> DAG:
+    return materialize(job_plan(job))
+
+
+def schedule_dag(schedule: Schedule) -> DAG:
+    return materialize(schedule_plan(schedule))
 
 
 def _failure(kind: str, spec, error: Exception) -> Problem:

@@ -1,16 +1,21 @@
 """Resolve references between validated records: what gets built, and every problem found.
 
-A job is built when all its tasks are well-formed and its dependencies have no cycle; a schedule
-when all its enabled jobs are built. A disabled job is left out of its schedules and its place in
-the order is kept: its parents run before its children. DAG ids are unique across all sources.
+A job is built when all its tasks are well-formed, its groups and mapped tasks refer to its own
+tasks (wiring.py) and its dependencies have no cycle; a schedule when all its enabled jobs are
+built. A disabled job is left out of its schedules and its place in the order is kept: its parents
+run before its children. DAG ids are unique across all sources. Defaults are applied here, the
+record's own values over its document's and the cluster's; an awaited asset that no factory task
+produces is a warning.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from airfleet.factory import timing, wiring
 from airfleet.factory.graph import bypass, find_cycle
+from airfleet.factory.options import Defaults, layered
 from airfleet.factory.problems import Problem, place, record_label
 from airfleet.factory.spec import Dependency, Disabled, Document, JobSpec, ScheduleSpec, TaskSpec
 
@@ -21,7 +26,8 @@ SCHEDULE_PREFIX = "factory_schedule_"
 @dataclass(frozen=True)
 class Job:
     spec: JobSpec
-    tasks: tuple[TaskSpec, ...]
+    tasks: tuple[TaskSpec, ...]  # params with the defaults applied; each after the tasks it expands over
+    options: dict = field(default_factory=dict)  # DAG options with the defaults applied
 
     @property
     def dag_id(self) -> str:
@@ -34,6 +40,8 @@ class Schedule:
     jobs: tuple[Job, ...]  # the enabled ones, in the record's order
     dependencies: tuple[Dependency, ...]  # between their ids, disabled jobs bypassed
     skipped: tuple[str, ...]  # ids of disabled jobs left out
+    options: dict = field(default_factory=dict)
+    task_defaults: dict = field(default_factory=dict)  # for its trigger tasks
 
     @property
     def dag_id(self) -> str:
@@ -45,6 +53,7 @@ class Catalog:
     jobs: list[Job] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # reported, but nothing is left out for them
 
 
 def _label(kind: str, spec: JobSpec | ScheduleSpec) -> str:
@@ -56,7 +65,8 @@ def _cycle_text(cycle: Sequence[str], names: dict[str, str]) -> str:
 
 
 class _Resolver:
-    def __init__(self) -> None:
+    def __init__(self, cluster: Defaults) -> None:
+        self.cluster = cluster
         self.catalog = Catalog()
         self.dag_owners: dict[str, str] = {}  # dag_id -> "origin: record", first one wins
 
@@ -90,16 +100,27 @@ class _Resolver:
                         self.fail(document.origin, record, "tasks",
                                   f"tasks '{other}' and '{task_id}' are both named '{tasks[task_id].name}', and task "
                                   "names are the task ids of the job's DAG", "rename one of the tasks")
-            cycle = find_cycle(spec.tasks, spec.dependencies)
+            if len(self.catalog.problems) > problems:
+                continue
+            for issue in wiring.issues(spec, tasks, document):
+                self.fail(document.origin, record, issue.field, issue.message, issue.fix)
+            cycle = find_cycle(spec.tasks, wiring.edges(spec, tasks)) if len(self.catalog.problems) == problems else None
             if cycle:
-                names = {task_id: tasks[task_id].name for task_id in spec.tasks if task_id in tasks}
+                names = {task_id: tasks[task_id].name for task_id in spec.tasks}
                 self.fail(document.origin, record, "dependencies", f"dependency cycle {_cycle_text(cycle, names)}",
                           "remove one of these dependencies")
             if len(self.catalog.problems) == problems and self.claim(JOB_PREFIX + spec.name, document.origin, record):
-                job = Job(spec, tuple(tasks[task_id] for task_id in spec.tasks))
+                options = layered(self.cluster.dag, document.defaults.dag, spec.options)
+                job = Job(spec, self._tasks(document, spec, tasks), options)
                 built[spec.id] = job
                 self.catalog.jobs.append(job)
         return built
+
+    def _tasks(self, document: Document, spec: JobSpec, tasks: dict[str, TaskSpec]) -> tuple[TaskSpec, ...]:
+        """The job's tasks, their params over the job's task defaults, the file's and the cluster's."""
+        inherited = layered(self.cluster.task, document.defaults.task, spec.task_defaults)
+        return tuple(replace(tasks[task_id], params=layered(inherited, tasks[task_id].params))
+                     for task_id in wiring.ordered(spec.tasks, tasks))
 
     def schedules(self, document: Document, jobs: dict[str, Job]) -> None:
         disabled = {spec.id for spec in document.jobs if isinstance(spec, Disabled)}
@@ -124,6 +145,8 @@ class _Resolver:
                     spec, tuple(jobs[job_id] for job_id in enabled),
                     bypass(spec.jobs, spec.dependencies, set(enabled)),
                     tuple(job_id for job_id in spec.jobs if job_id in disabled),
+                    layered(self.cluster.dag, document.defaults.dag, spec.options),
+                    layered(self.cluster.task, document.defaults.task),
                 ))
 
     def _missing(self, document: Document, record: str, field_name: str, kind: str, ref: str) -> None:
@@ -136,13 +159,31 @@ class _Resolver:
                       f"add that {kind} to {place(document.origin)} or remove it from this list")
 
 
-def resolve(documents: Iterable[Document]) -> Catalog:
-    resolver = _Resolver()
+    def unproduced_assets(self) -> None:
+        """A job or schedule waiting for an asset no factory task lists in its outlets: a warning, since
+        a hand-written DAG or the REST API may update it."""
+        produced = {name for job in self.catalog.jobs for task in job.tasks for name in task.params.get("outlets", [])}
+        for kind, items in (("job", self.catalog.jobs), ("schedule", self.catalog.schedules)):
+            for item in items:
+                for index, name in enumerate(timing.awaited(item.spec.schedule)):
+                    if name not in produced:
+                        self.catalog.warnings.append(Problem(
+                            item.spec.origin, _label(kind, item.spec), f"schedule.assets[{index}]",
+                            f"no factory task has asset '{name}' in its outlets, so only something outside "
+                            "the factory can start this", "add the asset to the outlets of the task that produces it, "
+                            "or check its spelling", warning=True))
+
+
+def resolve(documents: Iterable[Document], cluster: Document | None = None) -> Catalog:
+    """`cluster`: the cluster-wide defaults (sources.cluster_defaults), under every document's own."""
+    resolver = _Resolver(cluster.defaults if cluster else Defaults())
     documents = list(documents)
     built = []
+    resolver.catalog.problems += cluster.problems if cluster else []
     for document in documents:
         resolver.catalog.problems += document.problems
         built.append(resolver.jobs(document))
     for document, jobs in zip(documents, built):
         resolver.schedules(document, jobs)
+    resolver.unproduced_assets()
     return resolver.catalog

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from airfleet.factory import cache, db, sources
-from airfleet.factory.catalog import resolve
-from airfleet.factory.problems import DB_ORIGIN, Problem
+from airfleet.factory import cache, db, sources, yamlsafe
+from airfleet.factory.catalog import Catalog, resolve
+from airfleet.factory.problems import DB_ORIGIN, Problem, record_label
 from airfleet.factory.spec import PLURAL, Document, parse_document
 
 
@@ -41,19 +41,24 @@ def _print_problems(problems: Iterable[Problem]) -> None:
         print(f"airfleet: {problem}", file=sys.stderr)
 
 
-def _table_document(bind: Any, changes: Mapping[str, list[Mapping[str, Any]]] | None = None) -> Document:
-    """The tables as a document, with `changes` (records by plural kind) applied by id."""
+def _table_document(bind: Any, changes: Mapping[str, Any] | None = None) -> Document:
+    """The tables as a document, with `changes` (records by plural kind, and a defaults block) applied
+    by id (by scope for defaults)."""
     current = db.decode(db.read_rows(bind))
     for plural, records in (changes or {}).items():
+        if plural == "defaults":
+            current["defaults"] = {**(current["defaults"] or {}), **(records or {})} or None
+            continue
         replaced = {str(record.get("id")) for record in records}
         current[plural] = [row for row in current[plural] if str(row.get("id")) not in replaced] + list(records)
     return parse_document(current, DB_ORIGIN)
 
 
-def _new_problems(bind: Any, changes: Mapping[str, list[Mapping[str, Any]]]) -> list[Problem]:
+def _new_problems(bind: Any, changes: Mapping[str, Any]) -> list[Problem]:
     """Problems the change would add to the tables (ones already there do not block it)."""
-    before = set(resolve([_table_document(bind)]).problems)
-    return [problem for problem in resolve([_table_document(bind, changes)]).problems if problem not in before]
+    cluster = sources.cluster_defaults(_dag_folder())
+    before = set(resolve([_table_document(bind)], cluster).problems)
+    return [problem for problem in resolve([_table_document(bind, changes)], cluster).problems if problem not in before]
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -81,7 +86,9 @@ def register_connection(url: str) -> str:
 def _read_spec(path: str) -> Any:
     text = sys.stdin.read() if path == "-" else Path(path).read_text()
     try:
-        return yaml.safe_load(text)
+        return yamlsafe.load(text)
+    except yamlsafe.YamlLimitError as error:
+        raise FactoryCommandError(f"{path}: refused: {error}; fix: {yamlsafe.FIX}") from None
     except yaml.YAMLError as error:
         raise FactoryCommandError(f"{path}: not valid YAML or JSON: {error}") from None
 
@@ -93,12 +100,14 @@ def cmd_add(args: argparse.Namespace) -> int:
     if document.problems:
         _print_problems(document.problems)
         return 1
-    changes = {PLURAL[kind]: list(raw.get(PLURAL[kind]) or []) for kind in PLURAL}
+    changes: dict[str, Any] = {PLURAL[kind]: list(raw.get(PLURAL[kind]) or []) for kind in PLURAL}
+    changes["defaults"] = dict(raw.get("defaults") or {})
     bind = db.engine(database_url(args))
     db.create_tables(bind)
     existing = {kind: db.existing_ids(bind, kind) for kind in PLURAL}
     clashes = [f"{kind} '{record['id']}'" for kind, plural in PLURAL.items() for record in changes[plural]
                if str(record["id"]) in existing[kind]]
+    clashes += [f"defaults.{scope}" for scope in changes["defaults"] if scope in db.existing_ids(bind, "defaults")]
     if clashes and not args.replace:
         raise FactoryCommandError(f"already in the tables: {', '.join(clashes)}; pass --replace to overwrite them")
     problems = _new_problems(bind, changes)
@@ -108,8 +117,9 @@ def cmd_add(args: argparse.Namespace) -> int:
         return 1
     db.write(bind, changes)
     cache.clear()
-    counts = ", ".join(f"{len(changes[plural])} {plural if len(changes[plural]) != 1 else kind}"
-                       for kind, plural in PLURAL.items() if changes[plural])
+    counts = ", ".join([f"{len(changes[plural])} {plural if len(changes[plural]) != 1 else kind}"
+                        for kind, plural in PLURAL.items() if changes[plural]] +
+                       [f"defaults.{scope}" for scope in changes["defaults"]])
     print(f"written: {counts}; DAGs change at the next parse")
     return 0
 
@@ -137,9 +147,11 @@ def cmd_switch(args: argparse.Namespace) -> int:
 def _describe(kind: str, row: Mapping[str, Any]) -> str:
     if kind == "task":
         return f"type={row.get('type')}"
+    timing = f" schedule={row['schedule']}" if row.get("schedule") else ""
     if kind == "job":
-        return f"tasks={row.get('tasks')} dependencies={row.get('dependencies') or '[]'}"
-    return f"jobs={row.get('jobs')} dependencies={row.get('dependencies') or '[]'} cron={row.get('cron')!r}"
+        return f"tasks={row.get('tasks')} dependencies={row.get('dependencies') or '[]'}{timing}"
+    timing = timing or f" cron={row.get('cron')!r}"
+    return f"jobs={row.get('jobs')} dependencies={row.get('dependencies') or '[]'}{timing}"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -148,6 +160,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         for row in rows[PLURAL[kind]]:
             state = "" if kind == "task" else ("enabled  " if row.get("enabled") else "disabled ")
             print(f"{kind:<9} {row['id']:<8} {row.get('name') or '-':<32} {state}{_describe(kind, row)}")
+    if not args.kind:
+        for row in rows["defaults"]:
+            print(f"{'defaults':<9} {row['id']:<8} {row.get('settings')}")
     return 0
 
 
@@ -164,27 +179,64 @@ def _yaml_paths(paths: list[str]) -> list[Path]:
     return found
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from airfleet.factory.build import build_all
+def _dag_folder() -> Path | None:
+    """The DAG folder a relative AIRFLEET_FACTORY_DEFAULTS is in, when run beside it (dags/ here)."""
+    return Path("dags") if Path("dags").is_dir() else None
 
+
+def _documents(args: argparse.Namespace) -> list[Document]:
+    """The YAML files named (default dags/factory) and, with --db, the tables."""
     paths = args.paths or ([f"dags/{sources.SPEC_DIR}"] if Path("dags", sources.SPEC_DIR).is_dir() else [])
     documents = [sources.yaml_text_document(path.read_text(), str(path)) for path in _yaml_paths(paths)]
     if args.db:
         documents.append(parse_document(db.decode(db.read_rows(db.engine(database_url(args)))), DB_ORIGIN))
     if not documents:
-        raise FactoryCommandError("nothing to validate: give YAML files or directories, or --db")
-    catalog = resolve(documents)
+        raise FactoryCommandError("nothing to read: give YAML files or directories, or --db")
+    return documents
+
+
+def _catalog(args: argparse.Namespace) -> tuple[int, Catalog]:
+    documents = _documents(args)
+    return len(documents), resolve(documents, sources.cluster_defaults(_dag_folder()))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from airfleet.factory.build import build_all
+
+    count, catalog = _catalog(args)
     dags, build_problems = build_all(catalog)
     problems = catalog.problems + build_problems
-    _print_problems(problems)
-    print(f"{len(documents)} source(s): {len(dags)} DAG(s) generated, {len(problems)} malformed record(s)")
+    _print_problems([*problems, *catalog.warnings])
+    warned = f", {len(catalog.warnings)} warning(s)" if catalog.warnings else ""
+    print(f"{count} source(s): {len(dags)} DAG(s) generated, {len(problems)} malformed record(s){warned}")
     for dag_id in sorted(dags):
         print(f"  {dag_id}")
     return 1 if problems else 0
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    from airfleet.factory.build import plan_of
+    from airfleet.factory.render import render
+
+    _, catalog = _catalog(args)
+    item = next((item for item in [*catalog.jobs, *catalog.schedules] if item.dag_id == args.dag_id), None)
+    if item is None:
+        raise FactoryCommandError(f"no well-formed job or schedule generates the DAG {args.dag_id} here; "
+                                  "see airfleet factory validate (with the same sources)")
+    kind = "job" if item in catalog.jobs else "schedule"
+    header = (f"The DAG {args.dag_id} as plain Python, rendered by `airfleet factory render` from "
+              f"{record_label(kind, item.spec.id, item.spec.name, 0)} in `{item.spec.origin}`.")
+    text = render(plan_of(item), header)
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"{args.dag_id} written to {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 COMMANDS = {"init": cmd_init, "add": cmd_add, "enable": cmd_switch, "disable": cmd_switch, "list": cmd_list,
-            "validate": cmd_validate}
+            "validate": cmd_validate, "render": cmd_render}
 
 
 def run(args: argparse.Namespace) -> int:

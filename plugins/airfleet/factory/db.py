@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from airfleet.factory.spec import InvalidJson
+from airfleet.factory.fields import InvalidJson
 
 CONN_ID = "airfleet_factory_db"
 URL_ENV = "AIRFLEET_FACTORY_DB_URL"
@@ -35,6 +35,10 @@ TABLES = {
         sa.Column("dependencies", sa.Text),
         sa.Column("params", sa.Text),
         sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+        sa.Column("task_groups", sa.Text),
+        sa.Column("schedule", sa.Text),
+        sa.Column("options", sa.Text),
+        sa.Column("task_defaults", sa.Text),
     ),
     "schedule": sa.Table(
         "airfleet_factory_schedule", metadata,
@@ -45,10 +49,20 @@ TABLES = {
         sa.Column("cron", sa.String(100)),
         sa.Column("params", sa.Text),
         sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+        sa.Column("schedule", sa.Text),
+        sa.Column("options", sa.Text),
+    ),
+    # The tables' defaults block: one row per scope (id "dag" or "task"), its settings as JSON.
+    "defaults": sa.Table(
+        "airfleet_factory_defaults", metadata,
+        sa.Column("id", sa.String(16), primary_key=True),
+        sa.Column("settings", sa.Text),
     ),
 }
-JSON_COLUMNS = {"params", "tasks", "jobs", "dependencies"}
-PLURAL = {"task": "tasks", "job": "jobs", "schedule": "schedules"}
+JSON_COLUMNS = {"params", "tasks", "jobs", "dependencies", "task_groups", "schedule", "options", "task_defaults",
+                "settings"}
+OPTIONAL = {"params", "dependencies", "cron", "task_groups", "schedule", "options", "task_defaults"}  # NULL: left out
+PLURAL = {"task": "tasks", "job": "jobs", "schedule": "schedules", "defaults": "defaults"}
 # Connection types an Airflow connection may have for the factory DB, and their SQLAlchemy drivers.
 DRIVERS = {"mysql": "mysql+mysqldb", "postgres": "postgresql", "sqlite": "sqlite"}
 
@@ -62,7 +76,18 @@ def engine(url: str) -> sa.Engine:
 
 
 def create_tables(bind: sa.Engine) -> None:
+    """Create the tables, and add the columns that tables made by an older Airfleet lack (all
+    nullable, so existing rows keep their meaning)."""
     metadata.create_all(bind)
+    with bind.begin() as connection:
+        inspector = sa.inspect(connection)
+        quote = connection.dialect.identifier_preparer.quote
+        for table in TABLES.values():
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(dialect=connection.dialect)
+                    connection.execute(sa.text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}"))
 
 
 def read_rows(bind: sa.Engine) -> dict[str, list[dict[str, Any]]]:
@@ -74,7 +99,9 @@ def read_rows(bind: sa.Engine) -> dict[str, list[dict[str, Any]]]:
             if table.name not in present:
                 rows[PLURAL[kind]] = []
                 continue
-            result = connection.execute(sa.select(table).order_by(table.c.id))
+            present_columns = {column["name"] for column in sa.inspect(connection).get_columns(table.name)}
+            columns = [column for column in table.columns if column.name in present_columns]
+            result = connection.execute(sa.select(*columns).order_by(table.c.id))
             rows[PLURAL[kind]] = [_plain(dict(row._mapping)) for row in result]
         return rows
 
@@ -83,18 +110,20 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return {key: bool(value) if key == "enabled" and isinstance(value, int) else value for key, value in row.items()}
 
 
-def decode(rows: Mapping[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """Rows as records: JSON text columns parsed; NULL optional columns left out (defaults apply)."""
-    document: dict[str, list[dict[str, Any]]] = {}
+def decode(rows: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Rows as a document: JSON text columns parsed, NULL optional columns left out (defaults apply),
+    the defaults rows as a defaults block."""
+    document: dict[str, Any] = {}
     for plural, records in rows.items():
         document[plural] = []
         for row in records:
             record = {}
             for key, value in row.items():
-                if value is None and key in ("params", "dependencies"):
+                if value is None and key in OPTIONAL:
                     continue
                 record[key] = _json(value) if key in JSON_COLUMNS and isinstance(value, str) else value
             document[plural].append(record)
+    document["defaults"] = {row["id"]: row.get("settings") for row in document.pop("defaults", [])} or None
     return document
 
 
@@ -125,11 +154,12 @@ def existing_ids(bind: sa.Engine, kind: str) -> set[str]:
         return set(connection.scalars(sa.select(table.c.id)))
 
 
-def write(bind: sa.Engine, records: Mapping[str, list[Mapping[str, Any]]]) -> None:
-    """Insert or replace records (all in one transaction)."""
+def write(bind: sa.Engine, records: Mapping[str, Any]) -> None:
+    """Insert or replace records, and the scopes of a defaults block (all in one transaction)."""
+    defaults = [{"id": scope, "settings": settings} for scope, settings in (records.get("defaults") or {}).items()]
     with bind.begin() as connection:
         for kind, table in TABLES.items():
-            for record in records.get(PLURAL[kind], []):
+            for record in defaults if kind == "defaults" else records.get(PLURAL[kind], []):
                 row = encode(kind, record)
                 connection.execute(sa.delete(table).where(table.c.id == row["id"]))
                 connection.execute(sa.insert(table).values(**row))

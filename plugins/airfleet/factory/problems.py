@@ -15,9 +15,11 @@ class Problem:
     field: str  # "dependencies[0].pid", "params.sql", ...
     message: str
     fix: str
+    warning: bool = False  # reported only: the record is still built
 
     def __str__(self) -> str:
-        return f"{self.origin}: {self.record}, field '{self.field}': {self.message}; fix: {self.fix}"
+        note = "warning: " if self.warning else ""
+        return f"{self.origin}: {self.record}, field '{self.field}': {note}{self.message}; fix: {self.fix}"
 
 
 DB_ORIGIN = "db"
@@ -39,8 +41,10 @@ class FactorySpecError(Exception):
     """Raised by the specs DAG file so malformed records show up as that file's import error."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = tuple(problems)
+        self.problems = tuple(problem for problem in problems if not problem.warning)
+        self.warnings = tuple(problem for problem in problems if problem.warning)
         count = len(self.problems)
         head = (f"{count} malformed factory record{'s' if count != 1 else ''}; their DAGs are not generated, "
-                "every other factory DAG is:")
-        super().__init__("\n".join([head, *(f"- {problem}" for problem in self.problems)]))
+                "every other factory DAG is:") if count else "no malformed factory record; every factory DAG is generated:"
+        lines = [f"- {problem}" for problem in (*self.problems, *self.warnings)]
+        super().__init__("\n".join([head, *lines]))

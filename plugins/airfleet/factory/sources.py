@@ -11,36 +11,70 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from airfleet.factory import cache, db
+from airfleet.factory import cache, db, yamlsafe
 from airfleet.factory.problems import DB_ORIGIN, Problem
+from airfleet.factory.narrow import narrow
+from airfleet.factory.options import read_defaults
 from airfleet.factory.spec import Document, parse_document
 
 SPEC_DIR = "factory"
+DEFAULTS_ENV = "AIRFLEET_FACTORY_DEFAULTS"
 log = logging.getLogger(__name__)
 
 
-def yaml_text_document(text: str, origin: str) -> Document:
+def _load(text: str, origin: str) -> tuple[Any, Problem | None]:
     try:
-        raw = yaml.safe_load(text)
+        return yamlsafe.load(text), None
+    except yamlsafe.YamlLimitError as error:
+        return None, Problem(origin, "file", "(document)", f"refused: {error}", yamlsafe.FIX)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(document)"
         detail = getattr(error, "problem", None) or str(error)
+        return None, Problem(origin, "file", where, f"not valid YAML: {detail}",
+                             "fix the YAML syntax (yamllint shows the spot)")
+
+
+def yaml_text_document(text: str, origin: str, only: str | None = None) -> Document:
+    """The file's records (only those the DAG `only` needs, when given: see narrow.py)."""
+    raw, problem = _load(text, origin)
+    if problem:
         document = Document(origin)
-        document.problems.append(Problem(origin, "file", where, f"not valid YAML: {detail}",
-                                         "fix the YAML syntax (yamllint shows the spot)"))
+        document.problems.append(problem)
         return document
-    return parse_document(raw, origin)
+    return parse_document(narrow(raw, only), origin)
 
 
-def yaml_documents(dag_folder: Path) -> list[Document]:
+def cluster_defaults(dag_folder: Path | None = None) -> Document | None:
+    """The cluster-wide defaults file named by AIRFLEET_FACTORY_DEFAULTS (a defaults block: `dag:` and
+    `task:`), as a document holding only defaults; None when the variable is not set. A relative
+    path is in the DAG folder, so the file can be reviewed and deployed with the bundle (a Git
+    bundle's checkout has no fixed absolute path)."""
+    path = os.environ.get(DEFAULTS_ENV)
+    if not path:
+        return None
+    document = Document(path)
+    located = dag_folder / path if dag_folder is not None and not Path(path).is_absolute() else Path(path)
+    try:
+        raw, problem = _load(located.read_text(), path)
+    except OSError as error:
+        raw, problem = None, Problem(path, "file", "(file)", f"cannot read the cluster defaults ({error.strerror})",
+                                     f"make {path} readable on every host, or unset {DEFAULTS_ENV}")
+    document.defaults, issues = read_defaults(raw, "defaults") if problem is None else (document.defaults, [])
+    document.problems += [problem] if problem else []
+    document.problems += [Problem(path, "defaults", issue.field, issue.message, issue.fix) for issue in issues]
+    return document
+
+
+def yaml_documents(dag_folder: Path, only: str | None = None) -> list[Document]:
     """One document per `factory/*.yaml` (or .yml) file under the DAG folder, in name order."""
     folder = dag_folder / SPEC_DIR
     paths = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
-    return [yaml_text_document(path.read_text(), path.relative_to(dag_folder).as_posix()) for path in paths]
+    return [yaml_text_document(path.read_text(), path.relative_to(dag_folder).as_posix(), only) for path in paths]
 
 
 def _configured_url() -> str | None:
@@ -66,8 +100,9 @@ def _fetch() -> dict | None:
     return db.read_rows(db.engine(url)) if url else None
 
 
-def db_documents() -> list[Document]:
-    """The tables as one document (origin "db"), or none when no database is configured."""
+def db_documents(only: str | None = None) -> list[Document]:
+    """The tables as one document (origin "db"; only what the DAG `only` needs, when given), or none
+    when no database is configured."""
     key = os.environ.get(db.URL_ENV) or f"connection:{db.CONN_ID}"
     entry = cache.load(key)
     stale_note = None
@@ -85,7 +120,7 @@ def db_documents() -> list[Document]:
             cache.store(key, rows)
     if rows is None:
         return []
-    document = parse_document(db.decode(rows), DB_ORIGIN)
+    document = parse_document(narrow(db.decode(rows), only), DB_ORIGIN)
     if stale_note:
         document.problems.insert(0, stale_note.problems[0])
     return [document]
@@ -100,5 +135,5 @@ def _unreadable(error: Exception, consequence: str) -> Document:
     return document
 
 
-def documents(dag_folder: Path) -> list[Document]:
-    return [*yaml_documents(dag_folder), *db_documents()]
+def documents(dag_folder: Path, only: str | None = None) -> list[Document]:
+    return [*yaml_documents(dag_folder, only), *db_documents(only)]

@@ -1,26 +1,29 @@
 """Factory records (task, job, schedule) and their field-by-field validation.
 
-A document is what one source holds: the three lists of one YAML file, or the three tables of the
-database. Ids are scoped to their document: a job's `tasks` and a schedule's `jobs` name records of
-the same document. Records are validated one by one here; references between them in catalog.py.
+A document is what one source holds: the three lists and the defaults block of one YAML file, or
+the tables of the database. Ids are scoped to their document: a job's `tasks` and a schedule's
+`jobs` name records of the same document. Records are validated one by one here, each newer field
+by the module of its concern (groups, timing, options, params); references between records in
+catalog.py and wiring.py.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airfleet.factory import tasktypes
+from airfleet.factory import options as settings
+from airfleet.factory import params as typed_params
+from airfleet.factory import tasktypes, timing
+from airfleet.factory.fields import InvalidJson, json_shown, not_json
+from airfleet.factory.groups import GroupSpec, read_groups
 from airfleet.factory.problems import Problem, place, record_label
 
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$")
 ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 NAME_RULE = "letters, digits, '_', '.', '-' (at most 200, not starting with '.' or '-')"
-CRON_PRESETS = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@quarterly", "@yearly", "@annually")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,10 @@ class JobSpec:
     params: dict[str, Any]
     enabled: bool
     origin: str
+    task_groups: tuple[GroupSpec, ...] = ()
+    schedule: Any = None  # timing.py; None: run when a schedule or someone triggers it
+    options: dict[str, Any] = field(default_factory=dict)  # DAG options (options.py)
+    task_defaults: dict[str, Any] = field(default_factory=dict)  # settings every task of the job inherits
 
 
 @dataclass(frozen=True)
@@ -55,10 +62,16 @@ class ScheduleSpec:
     name: str
     jobs: tuple[str, ...]
     dependencies: tuple[Dependency, ...]
-    cron: str
+    cron: str | None  # this, or `schedule`
     params: dict[str, Any]
     enabled: bool
     origin: str
+    schedule: Any = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def timing(self) -> Any:
+        return self.cron if self.schedule is None else self.schedule
 
 
 @dataclass(frozen=True)
@@ -79,21 +92,17 @@ class Document:
     # Ids of records present but malformed, so references to them can say so.
     malformed: dict[str, set[str]] = field(default_factory=lambda: {"task": set(), "job": set(), "schedule": set()})
     problems: list[Problem] = field(default_factory=list)
-
-
-class InvalidJson:
-    """A database column whose text is not JSON; reported as that record's field."""
-
-    def __init__(self, text: str, error: str) -> None:
-        self.text, self.error = text, error
+    defaults: settings.Defaults = field(default_factory=settings.Defaults)
 
 
 MISSING = object()
 FIELDS = {
     "task": ("id", "name", "type", "params"),
-    "job": ("id", "name", "tasks", "dependencies", "params", "enabled"),
-    "schedule": ("id", "name", "jobs", "dependencies", "cron", "params", "enabled"),
+    "job": ("id", "name", "tasks", "dependencies", "params", "enabled", "task_groups", "schedule", "options",
+            "task_defaults"),
+    "schedule": ("id", "name", "jobs", "dependencies", "cron", "schedule", "params", "enabled", "options"),
 }
+TOP_LEVEL = ("defaults", "tasks", "jobs", "schedules")
 PLURAL = {"task": "tasks", "job": "jobs", "schedule": "schedules"}
 
 
@@ -127,7 +136,7 @@ class _Record:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not ID.match(value):
-            self.fail("id", f"{_shown(value)} is not an id", "use 1-64 letters, digits, '_', '.' or '-', e.g. \"12\"")
+            self.fail("id", f"{json_shown(value)} is not an id", "use 1-64 letters, digits, '_', '.' or '-', e.g. \"12\"")
             return
         self.id = value
 
@@ -136,7 +145,7 @@ class _Record:
         if value is MISSING:
             return None
         if not isinstance(value, str) or not NAME.match(value):
-            self.fail("name", f"{_shown(value)} cannot name a DAG or task", f"use {NAME_RULE}")
+            self.fail("name", f"{json_shown(value)} cannot name a DAG or task", f"use {NAME_RULE}")
             return None
         return value
 
@@ -147,12 +156,12 @@ class _Record:
         if value is None:
             return {}
         if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
-            self.fail("params", f"expected a mapping, got {_shown(value)}", "give params as a mapping of names to values")
+            self.fail("params", f"expected a mapping, got {json_shown(value)}", "give params as a mapping of names to values")
             return None
-        where = _not_json(value, "params")
+        where = not_json(value, "params")
         if where:
             path, bad = where
-            self.fail(path, f"{_shown(bad)} cannot be stored as JSON",
+            self.fail(path, f"{json_shown(bad)} cannot be stored as JSON",
                       "use strings, numbers, true/false, null, lists and mappings (quote dates and times in YAML)")
             return None
         return value
@@ -162,7 +171,7 @@ class _Record:
         if value in (0, 1) and not isinstance(value, float):  # a database BOOLEAN may come back as 0/1
             value = bool(value)
         if not isinstance(value, bool):
-            self.fail("enabled", f"expected true or false, got {_shown(value)}", "set enabled to true or false")
+            self.fail("enabled", f"expected true or false, got {json_shown(value)}", "set enabled to true or false")
             return None
         return value
 
@@ -171,14 +180,14 @@ class _Record:
         if value is MISSING:
             return None
         if not isinstance(value, list) or not value:
-            self.fail(key, f"expected a non-empty list of {refers_to} ids, got {_shown(value)}",
+            self.fail(key, f"expected a non-empty list of {refers_to} ids, got {json_shown(value)}",
                       f"list the ids of the {PLURAL[refers_to]} this {self.kind} runs, e.g. [\"1\", \"2\"]")
             return None
         ids: list[str] = []
         for index, item in enumerate(value):
             text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
             if not isinstance(text, str) or not ID.match(text):
-                self.fail(f"{key}[{index}]", f"{_shown(item)} is not a {refers_to} id", f"use the id of a {refers_to}")
+                self.fail(f"{key}[{index}]", f"{json_shown(item)} is not a {refers_to} id", f"use the id of a {refers_to}")
                 return None
             if text in ids:
                 self.fail(f"{key}[{index}]", f"{refers_to} '{text}' is listed twice", "list each id once")
@@ -187,7 +196,7 @@ class _Record:
         return tuple(ids)
 
     def read_dependencies(self, members: tuple[str, ...] | None, child_keys: tuple[str, ...],
-                          refers_to: str) -> tuple[Dependency, ...] | None:
+                          refers_to: str, groups: tuple[str, ...] = ()) -> tuple[Dependency, ...] | None:
         value = self.value("dependencies", [])
         if value is MISSING:
             return None
@@ -195,7 +204,7 @@ class _Record:
             return ()
         example = f'[{{"{child_keys[0]}": "2", "pid": "1"}}] ({child_keys[0]} 2 runs after 1)'
         if not isinstance(value, list):
-            self.fail("dependencies", f"expected a list, got {_shown(value)}", f"write it as {example}")
+            self.fail("dependencies", f"expected a list, got {json_shown(value)}", f"write it as {example}")
             return None
         found: list[Dependency] = []
         for index, item in enumerate(value):
@@ -203,14 +212,15 @@ class _Record:
             keys = set(item) if isinstance(item, dict) else set()
             child_key = next((key for key in child_keys if key in keys), None)
             if child_key is None or keys != {child_key, "pid"}:
-                self.fail(where, f"expected a mapping with {' or '.join(child_keys)} and pid, got {_shown(item)}",
+                self.fail(where, f"expected a mapping with {' or '.join(child_keys)} and pid, got {json_shown(item)}",
                           f"write it as {example}")
                 return None
             child, parent = (str(item[key]) if _is_id_like(item[key]) else None for key in (child_key, "pid"))
             for key, ref in ((child_key, child), ("pid", parent)):
-                if members is not None and ref not in members:
-                    self.fail(f"{where}.{key}", f"{_shown(item[key])} is not one of this {self.kind}'s {PLURAL[refers_to]} "
-                              f"{list(members)}", f"add it to {PLURAL[refers_to]} or remove this dependency")
+                if members is not None and ref not in members and ref not in groups:
+                    also = f" or groups {list(groups)}" if groups else ""
+                    self.fail(f"{where}.{key}", f"{json_shown(item[key])} is not one of this {self.kind}'s {PLURAL[refers_to]} "
+                              f"{list(members)}{also}", f"add it to {PLURAL[refers_to]} or remove this dependency")
                     return None
             if child == parent:
                 self.fail(where, f"{refers_to} '{child}' depends on itself", "remove this dependency")
@@ -219,14 +229,31 @@ class _Record:
         return tuple(dict.fromkeys(found))
 
     def read_cron(self) -> str | None:
-        value = self.value("cron")
-        if value is MISSING:
+        value = self.value("cron", None)
+        if value is MISSING or value is None:
             return None
-        if not isinstance(value, str) or not _valid_cron(value):
-            self.fail("cron", f"{_shown(value)} is not a cron expression",
-                      f"use five fields like \"30 2 * * *\" (02:30 UTC daily) or one of {', '.join(CRON_PRESETS)}")
+        if not isinstance(value, str) or not timing.valid_cron(value):
+            self.fail("cron", f"{json_shown(value)} is not a cron expression", timing.CRON_FIX)
             return None
         return value
+
+    def report(self, issues: list[tasktypes.Issue]) -> bool:
+        """Record each issue as a problem; True when there was none."""
+        for issue in issues:
+            self.fail(issue.field, issue.message, issue.fix)
+        return not issues
+
+    def read_settings(self, key: str, allowed: Mapping[str, tasktypes.Field]) -> dict[str, Any]:
+        value = self.value(key, None)
+        found, issues = settings.check_settings(None if value is MISSING else value, allowed, key)
+        self.report(issues)
+        return found
+
+    def read_schedule(self) -> Any:
+        value = self.value("schedule", None)
+        if value is MISSING or value is None:
+            return None
+        return value if self.report(list(timing.issues(value, "schedule"))) else None
 
     def check_unknown(self) -> None:
         for key in self.raw:
@@ -239,43 +266,6 @@ def _is_id_like(value: Any) -> bool:
     return (isinstance(value, str) and bool(value)) or (isinstance(value, int) and not isinstance(value, bool))
 
 
-def _valid_cron(expression: str) -> bool:
-    if expression in CRON_PRESETS:
-        return True
-    from croniter import croniter
-
-    return len(expression.split()) == 5 and croniter.is_valid(expression)
-
-
-def _not_json(value: Any, path: str) -> tuple[str, Any] | None:
-    """The first place in `value` JSON cannot hold (dates from YAML, sets, NaN...), or None."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return path, key
-            where = _not_json(item, f"{path}.{key}")
-            if where:
-                return where
-        return None
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            where = _not_json(item, f"{path}[{index}]")
-            if where:
-                return where
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return path, value
-    return None if value is None or isinstance(value, (str, int, float, bool)) else (path, value)
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "null"
-    text = json.dumps(value) if isinstance(value, (str, int, float, bool, list, dict)) and _not_json(value, "") is None \
-        else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def parse_task(raw: Mapping[str, Any], origin: str, position: int) -> tuple[TaskSpec | None, _Record]:
     record = _Record("task", raw, origin, position)
     record.read_id()
@@ -284,10 +274,10 @@ def parse_task(raw: Mapping[str, Any], origin: str, position: int) -> tuple[Task
     kind = record.value("type")
     task_type = None
     if kind is not MISSING:
-        task_type = tasktypes.REGISTRY.get(kind) if isinstance(kind, str) else None
+        task_type = tasktypes.task_type(kind) if isinstance(kind, str) else None
         if task_type is None:
             choices = sorted(tasktypes.REGISTRY)
-            record.fail("type", f"{_shown(kind)} is not a task type{tasktypes.suggestion(str(kind), choices)}",
+            record.fail("type", f"{json_shown(kind)} is not a task type{tasktypes.suggestion(str(kind), choices)}",
                         f"use one of {', '.join(choices)}")
     if task_type is not None and params is not None:
         for issue in task_type.validate(params):
@@ -306,12 +296,19 @@ def parse_job(raw: Mapping[str, Any], origin: str, position: int) -> tuple[JobSp
         return Disabled("job", record.id, origin), record
     name = record.read_name()
     tasks = record.read_ids("tasks", "task")
-    dependencies = record.read_dependencies(tasks, ("task_id",), "task")
+    groups, issues = read_groups(record.value("task_groups", None), tasks or (), ID, NAME)
+    record.report(issues)
+    dependencies = record.read_dependencies(tasks, ("task_id",), "task", tuple(group.id for group in groups))
     params = record.read_params()
+    record.report(typed_params.issues(params or {}))
+    schedule = record.read_schedule()
+    options = record.read_settings("options", settings.DAG_OPTIONS)
+    task_defaults = record.read_settings("task_defaults", settings.TASK_DEFAULTS)
     record.check_unknown()
     if record.problems:
         return None, record
-    return JobSpec(record.id, name, tasks, dependencies, params, True, origin), record  # type: ignore[arg-type]
+    return JobSpec(record.id, name, tasks, dependencies, params, True, origin,  # type: ignore[arg-type]
+                   groups, schedule, options, task_defaults), record
 
 
 def parse_schedule(raw: Mapping[str, Any], origin: str, position: int) -> tuple[ScheduleSpec | Disabled | None, _Record]:
@@ -325,11 +322,17 @@ def parse_schedule(raw: Mapping[str, Any], origin: str, position: int) -> tuple[
     # `task_id` too: the same {"task_id", "pid"} rows as a job's, so they can be copied across.
     dependencies = record.read_dependencies(jobs, ("job_id", "task_id"), "job")
     cron = record.read_cron()
+    schedule = record.read_schedule()
+    if (cron is None) == (schedule is None) and not record.problems:
+        record.fail("cron", "a schedule runs on its cron or on its schedule" + (", not both" if cron else ""),
+                    "set exactly one of cron and schedule")
     params = record.read_params()
+    options = record.read_settings("options", settings.DAG_OPTIONS)
     record.check_unknown()
     if record.problems:
         return None, record
-    return ScheduleSpec(record.id, name, jobs, dependencies, cron, params, True, origin), record  # type: ignore[arg-type]
+    return ScheduleSpec(record.id, name, jobs, dependencies, cron, params, True, origin,  # type: ignore[arg-type]
+                        schedule, options), record
 
 
 PARSERS = {"task": parse_task, "job": parse_job, "schedule": parse_schedule}
@@ -341,25 +344,27 @@ def parse_document(raw: Any, origin: str) -> Document:
     if raw is None:
         return document
     if not isinstance(raw, dict):
-        document.problems.append(Problem(origin, "file", "(top level)", f"expected a mapping, got {_shown(raw)}",
+        document.problems.append(Problem(origin, "file", "(top level)", f"expected a mapping, got {json_shown(raw)}",
                                          "write a mapping with the keys tasks, jobs and schedules, each a list"))
         return document
     for key in raw:
-        if key not in ("tasks", "jobs", "schedules"):
-            hint = tasktypes.suggestion(str(key), ["tasks", "jobs", "schedules"])
+        if key not in TOP_LEVEL:
+            hint = tasktypes.suggestion(str(key), list(TOP_LEVEL))
             document.problems.append(Problem(origin, "file", str(key), f"not a list of records{hint}",
-                                             "use only the keys tasks, jobs and schedules"))
+                                             "use only the keys defaults, tasks, jobs and schedules"))
+    document.defaults, issues = settings.read_defaults(raw.get("defaults"))
+    document.problems += [Problem(origin, "defaults", issue.field, issue.message, issue.fix) for issue in issues]
     for kind, parser in PARSERS.items():
         records = raw.get(PLURAL[kind]) or []
         if not isinstance(records, list):
             document.problems.append(Problem(origin, "file", PLURAL[kind], f"expected a list of {kind} records, got "
-                                             f"{_shown(records)}", f"write {PLURAL[kind]} as a list (items start with '- ')"))
+                                             f"{json_shown(records)}", f"write {PLURAL[kind]} as a list (items start with '- ')"))
             continue
         seen: set[str] = set()
         for position, raw_record in enumerate(records, start=1):
             if not isinstance(raw_record, dict):
                 document.problems.append(Problem(origin, f"{kind} #{position}", "(record)",
-                                                 f"expected a mapping, got {_shown(raw_record)}",
+                                                 f"expected a mapping, got {json_shown(raw_record)}",
                                                  f"write each {kind} as a mapping of its fields"))
                 continue
             spec, record = parser(raw_record, origin, position)

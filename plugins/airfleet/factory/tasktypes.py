@@ -8,62 +8,20 @@ provider, and parsing a DAG file imports only what its tasks use. Register more 
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airfleet.factory import alerting, allowlist, callbacks, mapping, timing
+from airfleet.factory.fields import (
+    BOOL, COUNT, INT, LIST, MAPPING, MAPPING_OR_LIST, SECONDS, STR_LIST, STR_MAP, TEXT, TEXT_OR_LIST, Field, Issue,
+    Kind, shown, suggestion,
+)
+from airfleet.factory.plan import Call, TaskPlan, make_task
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG, BaseOperator
-
-
-class Issue(NamedTuple):
-    field: str
-    message: str
-    fix: str
-
-
-@dataclass(frozen=True)
-class Kind:
-    what: str
-    test: Callable[[Any], bool]
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return _is_int(value) or isinstance(value, float)
-
-
-def _str_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
-
-
-def _str_dict(value: Any) -> bool:
-    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
-
-
-TEXT = Kind("a non-empty string", lambda v: isinstance(v, str) and v.strip() != "")
-INT = Kind("an integer", _is_int)
-COUNT = Kind("an integer >= 0", lambda v: _is_int(v) and v >= 0)
-SECONDS = Kind("a number of seconds > 0", lambda v: _is_number(v) and v > 0)
-BOOL = Kind("true or false", lambda v: isinstance(v, bool))
-LIST = Kind("a list", lambda v: isinstance(v, list))
-MAPPING = Kind("a mapping", lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v))
-STR_LIST = Kind("a list of strings", _str_list)
-STR_MAP = Kind("a mapping of strings to strings", _str_dict)
-TEXT_OR_LIST = Kind("a string or a list of strings", lambda v: TEXT.test(v) or (_str_list(v) and bool(v)))
-MAPPING_OR_LIST = Kind("a mapping or a list", lambda v: isinstance(v, (dict, list)))
-
-
-@dataclass(frozen=True)
-class Field:
-    kind: Kind
-    required: bool = False
 
 
 TRIGGER_RULES = (
@@ -80,20 +38,36 @@ COMMON: dict[str, Field] = {
     "pool": Field(TEXT),
     "trigger_rule": Field(Kind(f"one of {', '.join(TRIGGER_RULES)}", lambda v: v in TRIGGER_RULES)),
     "doc_md": Field(TEXT),
+    "owner": Field(TEXT),
+    **dict.fromkeys(callbacks.TASK_EVENTS, callbacks.CALLBACKS),
+    "outlets": timing.ASSETS,
+    "inlets": timing.ASSETS,
+    "expand": mapping.EXPAND,
+    "map_index_template": Field(TEXT),
+    "alerts": alerting.ALERTS,
 }
+# Common settings that describe one task, so no defaults block or job sets them for all (a job's
+# alert routing is its `options.alerts`; a task's own `alerts` wins over it).
+PER_TASK = ("doc_md", "outlets", "inlets", "expand", "map_index_template", "alerts")
+_PLAIN = ("retries", "queue", "pool", "trigger_rule", "doc_md", "owner", "map_index_template")
 
 
 def common_arguments(params: Mapping[str, Any]) -> dict[str, Any]:
-    arguments = {key: params[key] for key in ("retries", "queue", "pool", "trigger_rule", "doc_md") if key in params}
+    """The operator arguments for the common settings, as plan values (plan.py)."""
+    arguments = {key: params[key] for key in _PLAIN if key in params}
     for key in ("retry_delay", "execution_timeout"):
         if key in params:
-            arguments[key] = timedelta(seconds=params[key])
+            arguments[key] = Call(timedelta, kwargs={"seconds": params[key]})
+    for key in callbacks.TASK_EVENTS:
+        if key in params:
+            arguments[key] = callbacks.plan_values(params[key])
+    routed = alerting.task_notifiers(params.get("alerts"))
+    if routed:
+        arguments["on_failure_callback"] = [*arguments.get("on_failure_callback", []), *routed]
+    for key in ("outlets", "inlets"):
+        if key in params:
+            arguments[key] = [timing.asset(name) for name in params[key]]
     return arguments
-
-
-def suggestion(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 class TaskType:
@@ -109,14 +83,9 @@ class TaskType:
             if key not in allowed:
                 issues.append(Issue(f"params.{key}", f"not a parameter of a {self.name} task{suggestion(key, sorted(allowed))}",
                                     f"use only {', '.join(sorted(allowed))}"))
-        for key, field in allowed.items():
-            if key not in params:
-                if field.required:
-                    issues.append(Issue(f"params.{key}", f"missing (a {self.name} task needs it)", f"set it to {field.kind.what}"))
-            elif not field.kind.test(params[key]):
-                issues.append(Issue(f"params.{key}", f"expected {field.kind.what}, got {_shown(params[key])}",
-                                    f"set it to {field.kind.what}"))
-        return issues or list(self.check(params))
+        issues += _field_issues(allowed, params, self.name)
+        issues = issues or mapping.issues(self.fields, params, self.name)
+        return issues or list(self.check(_with_mapped(params)))
 
     def check(self, params: Mapping[str, Any]) -> Iterator[Issue]:
         """Checks beyond each parameter's kind; run once every parameter has the right kind."""
@@ -126,15 +95,41 @@ class TaskType:
         """The operator class and its arguments for this task's own parameters."""
         raise NotImplementedError
 
-    def build(self, task_id: str, params: Mapping[str, Any], dag: DAG) -> BaseOperator:
-        own = {key: value for key, value in params.items() if key not in COMMON}
+    def plan(self, task_id: str, params: Mapping[str, Any]) -> TaskPlan:
+        expand = params.get("expand") or {}
+        own = {key: value for key, value in _with_mapped(params).items() if key not in COMMON}
         operator_class, arguments = self.operator(own)
-        return operator_class(task_id=task_id, dag=dag, **common_arguments(params), **arguments)
+        mapped = {name: mapping.plan_value(expand[value.key]) for name, value in arguments.items()
+                  if isinstance(value, mapping.Mapped)}
+        if len(mapped) != len(expand):  # the type changed a mapped value instead of passing it on
+            raise ValueError(f"a {self.name} task cannot map {', '.join(sorted(expand))}")
+        fixed = {name: value for name, value in arguments.items() if not isinstance(value, mapping.Mapped)}
+        return TaskPlan(task_id, operator_class, {"task_id": task_id, **common_arguments(params), **fixed}, mapped)
+
+    def build(self, task_id: str, params: Mapping[str, Any], dag: DAG) -> BaseOperator:
+        return make_task(self.plan(task_id, params), {}, dag=dag)
 
 
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+def _field_issues(allowed: Mapping[str, Field], params: Mapping[str, Any], kind: str) -> list[Issue]:
+    """Missing required parameters (a mapped one is given), values of the wrong kind, failed checks."""
+    mapped = set(params.get("expand") or {}) if isinstance(params.get("expand"), dict) else set()
+    issues = []
+    for key, field in allowed.items():
+        if key not in params:
+            if field.required and key not in mapped:
+                issues.append(Issue(f"params.{key}", f"missing (a {kind} task needs it)",
+                                    f"set it to {field.kind.what}"))
+        elif not field.kind.test(params[key]):
+            issues.append(Issue(f"params.{key}", f"expected {field.kind.what}, got {shown(params[key])}",
+                                f"set it to {field.kind.what}"))
+        elif field.check:
+            issues += field.check(params[key], f"params.{key}")
+    return issues
+
+
+def _with_mapped(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Params with each mapped parameter present as a Mapped placeholder."""
+    return {**params, **{key: mapping.Mapped(key) for key in params.get("expand") or {}}}
 
 
 REGISTRY: dict[str, TaskType] = {}
@@ -145,19 +140,17 @@ def register(cls: type[TaskType]) -> type[TaskType]:
     return cls
 
 
+def task_type(name: str) -> TaskType | None:
+    """A registered task type, or an operator by import path (operators.py); None for neither."""
+    from airfleet.factory.operators import is_path, operator_task
+
+    return REGISTRY.get(name) or (operator_task(name) if is_path(name) else None)
+
+
 def resolve_callable(path: str) -> Callable[..., Any]:
-    """`package.module:function` (or `package.module.function`) -> the function; ValueError says why not."""
-    module_name, sep, attribute = path.partition(":")
-    if not sep:
-        module_name, _, attribute = path.rpartition(".")
-    if not module_name or not attribute:
-        raise ValueError(f"'{path}' is not a dotted path to a function")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as error:
-        raise ValueError(f"cannot import '{path}' ({type(error).__name__}: {error})") from None
+    """`package.module:function` (or `package.module.function`) -> the function, from an allowed module
+    only (allowlist.PYTHON); ValueError (allowlist.Refused when outside the allow-list) says why not."""
+    target = allowlist.load(path, allowlist.PYTHON)
     if not callable(target):
         raise ValueError(f"'{path}' is a {type(target).__name__}, not a function")
     return target
@@ -170,6 +163,8 @@ CALLABLE_FIX = ("name a function importable on every worker, as 'package.module:
 def _callable_issues(params: Mapping[str, Any]) -> Iterator[Issue]:
     try:
         resolve_callable(params["callable"])
+    except allowlist.Refused as error:
+        yield Issue("params.callable", str(error), allowlist.PYTHON.fix())
     except ValueError as error:
         yield Issue("params.callable", str(error), CALLABLE_FIX)
 
@@ -221,7 +216,7 @@ class BashTask(TaskType):
 @register
 class PythonTask(TaskType):
     name = "python"
-    fields = {"callable": Field(TEXT, required=True), "op_args": Field(LIST), "op_kwargs": Field(MAPPING)}
+    fields = {"callable": Field(TEXT, required=True, mappable=False), "op_args": Field(LIST), "op_kwargs": Field(MAPPING)}
 
     def check(self, params):
         return _callable_issues(params)
@@ -302,7 +297,7 @@ class ContainerTask(TaskType):
     fields = {
         "image": Field(TEXT, required=True),
         "command": Field(TEXT_OR_LIST),
-        "callable": Field(TEXT),
+        "callable": Field(TEXT, mappable=False),
         "op_args": Field(LIST),
         "op_kwargs": Field(MAPPING),
         "environment": Field(STR_MAP),
