@@ -76,9 +76,10 @@ wait_for() {
 
 # Airflow never deletes logs: each role sweeps its log folder in the background (airfleet.retention,
 # AIRFLEET_LOG_RETENTION_DAYS / _MB). Bad settings stop the role here rather than go unnoticed.
+# The scheduler's sweeper also removes metadata older than AIRFLEET_DB_RETENTION_DAYS, daily.
 start_log_retention() {
   python -m airfleet.retention --check || exit 1
-  python -m airfleet.retention &
+  python -m airfleet.retention "$@" &
 }
 
 init_cluster() {
@@ -109,7 +110,9 @@ main() {
   configure_timezone
   case $role in
     init) require_shared_config; init_cluster ;;
-    api-server | scheduler | dag-processor | triggerer)
+    scheduler)
+      require_shared_config; start_log_retention --db; wait_for db; shift; exec airflow scheduler "$@" ;;
+    api-server | dag-processor | triggerer)
       require_shared_config; start_log_retention; wait_for db; shift; exec airflow "$role" "$@" ;;
     worker)
       require_shared_config; start_log_retention; wait_for broker; shift; exec airflow celery worker "$@" ;;

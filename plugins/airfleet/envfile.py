@@ -101,6 +101,8 @@ SETTINGS: tuple[Setting, ...] = (
             "a whole number of days above 0, or off", False),
     Setting("AIRFLEET_LOG_RETENTION_MB", None, re.compile(r"^([1-9][0-9]*|off)$").match,
             "a whole number of megabytes above 0, or off", False),
+    Setting("AIRFLEET_DB_RETENTION_DAYS", None, re.compile(r"^([1-9][0-9]*|off)$").match,
+            "a whole number of days above 0, or off", False),
     Setting("AIRFLEET_LOAD_EXAMPLES", None, re.compile(r"^(True|False|true|false)$").match, "True or False", False),
 )
 

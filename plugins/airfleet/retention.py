@@ -6,12 +6,17 @@ AIRFLEET_LOG_RETENTION_MB is set, the oldest files until the folder fits. A file
 last day is never removed (a running task's log is being written), so the cap may be exceeded
 rather than cut into live logs. Roles on one shared volume sweep the same files: removal is
 idempotent. `python -m airfleet.retention --once` sweeps now and reports.
+
+With `--db` (the scheduler's sweeper) it also removes metadata older than AIRFLEET_DB_RETENTION_DAYS
+once a day with `airflow db clean`, in batches, without archive tables; Airflow keeps each DAG's
+latest run.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -22,7 +27,9 @@ from airfleet.errors import AirfleetError
 
 DAY = 86400.0
 DEFAULT_DAYS = 30
+DEFAULT_DB_DAYS = 90
 INTERVAL = 3600.0
+DB_EVERY = 24  # sweeps between two `airflow db clean` runs
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,22 @@ def policy_from(env: Mapping[str, str]) -> Policy:
     megabytes = _positive(env, "AIRFLEET_LOG_RETENTION_MB", None)
     return Policy(_positive(env, "AIRFLEET_LOG_RETENTION_DAYS", DEFAULT_DAYS),
                   megabytes * 1024 * 1024 if megabytes else None)
+
+
+def db_clean_command(days: int, now: float | None = None, batch_size: int = 1000) -> list[str]:
+    before = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime((time.time() if now is None else now) - days * DAY))
+    return [sys.executable, "-m", "airflow", "db", "clean", "--clean-before-timestamp", before,
+            "--batch-size", str(batch_size), "--skip-archive", "--yes"]
+
+
+def clean_db(days: int | None) -> None:
+    if days is None:
+        return
+    command = db_clean_command(days)
+    result = subprocess.run(command, capture_output=True, text=True)
+    last = (result.stderr or result.stdout).strip().splitlines()[-1:] or [""]
+    verdict = "done" if result.returncode == 0 else f"failed ({result.returncode}): {last[0]}"
+    print(f"airfleet: metadata retention ({days} days): {verdict}", file=sys.stderr, flush=True)
 
 
 def sweep(root: Path, policy: Policy, now: float | None = None) -> Report:
@@ -104,17 +127,23 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="sweep now, report, and exit")
     mode.add_argument("--check", action="store_true", help="only check the settings")
+    parser.add_argument("--db", action="store_true", help="also clean old metadata once a day (airflow db clean)")
     parser.add_argument("--folder", type=Path, help="the log folder (default: [logging] base_log_folder)")
     args = parser.parse_args(argv)
     try:
         policy = policy_from(os.environ)
+        db_days = _positive(os.environ, "AIRFLEET_DB_RETENTION_DAYS", DEFAULT_DB_DAYS)
     except AirfleetError as error:
         print(f"airfleet: {error}", file=sys.stderr)
         return 1
     if args.check:
         return 0
     root = args.folder or log_folder(os.environ)
+    sweeps = 0
     while True:
+        if args.db and sweeps % DB_EVERY == 0 and not args.once:
+            clean_db(db_days)
+        sweeps += 1
         report = sweep(root, policy)
         if report.removed or args.once:
             print(f"airfleet: log retention on {root}: removed {report.removed} file(s), {report.freed // 1024} KiB; "
