@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.integration import databases, purge_data
+from tests.support import databases, purge_data
 
 DAG = "bench_purge"
 BYSTANDER = "bench_bystander"

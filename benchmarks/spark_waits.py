@@ -24,11 +24,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import psutil
 
-from tests.integration.spark_cluster import FakeSparkRest
+from tests.support.fakes.spark_rest import FakeSparkRest
+from tests.support.waiting import eventually
 
 DAG_ID = "bench_spark_waits"
 DAG_FILE = '''
@@ -143,12 +145,10 @@ def count_states() -> dict[str, int]:
         return {str(state): n for state, n in rows.group_by(TaskInstance.state)}
 
 
-def wait_until(predicate, timeout: float, what: str) -> float:
+def seconds_until(predicate: Callable[[], bool], timeout: float, what: str) -> float:
+    """How long `predicate` took to hold (waiting.eventually raises naming `what` at the timeout)."""
     start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout:
-            raise TimeoutError(f"{what} after {timeout:.0f}s")
-        time.sleep(1)
+    eventually(predicate, timeout, what)
     return time.monotonic() - start
 
 
@@ -208,15 +208,15 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(30)  # start-up: imports, job row, the trigger-runner subprocess
             idle = sample(triggerer.pid, 15)
             seed_deferred(env, args.waits, args.poll, fake.url)
-            pickup_s = wait_until(lambda: len(fake.seen) >= args.waits, 600, "not every wait polled")
+            pickup_s = seconds_until(lambda: len(fake.seen) >= args.waits, 600, "poll of every wait")
             loaded = sample(triggerer.pid, 30)
             states_waiting = count_states()
             requests_before, t0 = fake.requests, time.monotonic()
             time.sleep(10)
             poll_rate = (fake.requests - requests_before) / (time.monotonic() - t0)
             fake.default_state = "FINISHED"
-            release_s = wait_until(lambda: count_states().get("scheduled", 0) >= args.waits, 600,
-                                   "not every wait was handed back")
+            release_s = seconds_until(lambda: count_states().get("scheduled", 0) >= args.waits, 600,
+                                      "hand-back of every wait")
         finally:
             if triggerer is not None:
                 os.killpg(triggerer.pid, signal.SIGTERM)

@@ -53,14 +53,6 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return deploy.main()
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from airfleet import bench
-
-    options = {"tasks": args.tasks, "waits": args.waits, "purge_runs": args.purge_runs,
-               "purge_mapped": args.purge_mapped}
-    return bench.main(Path(args.root).resolve(), args.scenario, options, args.json)
-
-
 def cmd_dags_purge(args: argparse.Namespace) -> int:
     from airfleet.purge import command
     from airfleet.purge.plan import PurgeError
@@ -146,16 +138,6 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(func=cmd_doctor)
     deploy = sub.add_parser("deploy", help="make the cluster parse a merged commit now (env: AIRFLEET_API_*, AIRFLEET_DEPLOY_SHA)")
     deploy.set_defaults(func=cmd_deploy)
-    bench = sub.add_parser("bench", help="measure a scenario on Airfleet's defaults and on stock Airflow settings")
-    bench.add_argument("scenario", choices=("throughput", "chain", "waits", "cold-start", "purge", "all"))
-    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
-    bench.add_argument("--root", default=".", help="the Airfleet checkout (default: .)")
-    bench.add_argument("--tasks", type=int, nargs="+", default=[200, 1000],
-                       help="no-op tasks per fan-out in `throughput` (default: 200 1000)")
-    bench.add_argument("--waits", type=int, default=200, help="deferred waits in `waits` (default 200)")
-    bench.add_argument("--purge-runs", type=int, default=100, help="DAG runs in `purge` (default 100)")
-    bench.add_argument("--purge-mapped", type=int, default=1000, help="mapped tasks per run in `purge` (default 1000)")
-    bench.set_defaults(func=cmd_bench)
     audit = sub.add_parser("audit", help="task starts, ends, durations, states and hosts from the task audit log")
     audit.add_argument("--dag", dest="dag_id", help="only this DAG")
     audit.add_argument("--run", dest="run_id", help="only this DAG run")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from airfleet.cluster import ComposeCluster
+from tests.support.cluster import ComposeCluster
 from tests.support import docker_setups
 from tests.support.package_index import PackageIndex, wheel_from_installed, write_wheel
 from tests.support.registry import Registry

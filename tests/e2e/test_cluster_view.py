@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tests import waiting
+from tests.support import waiting
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests import waiting
+from tests.support import waiting
 from tests.e2e.conftest import git_bundle_cluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from airflow.models.callback import CallbackType
 
-from tests.integration import databases, images
+from tests.support import databases, images
 
 pytestmark = pytest.mark.integration
 

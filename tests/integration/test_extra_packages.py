@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.images import docker_or_skip, ensure_base_image
+from tests.support.images import docker_or_skip, ensure_base_image
 from tests.support import docker_setups
 
 ROOT = Path(__file__).parents[2]

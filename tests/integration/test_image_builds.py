@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.images import BASE_IMAGE, docker_or_skip, ensure_base_image
+from tests.support.images import BASE_IMAGE, docker_or_skip, ensure_base_image
 from tests.support import docker_setups
 
 ROOT = Path(__file__).parents[2]

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.integration import images
+from tests.support import images
 
 PASSWORD = "airfleet-first-start-test"
 ENV = ["-e", f"MYSQL_ROOT_PASSWORD={PASSWORD}", "-e", "MYSQL_DATABASE=airflow", "-e", "MYSQL_USER=airflow",

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from airfleet import cli
-from tests.integration import databases, images, purge_data
+from tests.support import databases, images, purge_data
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from airfleet.ui import app as ui_app
 from airfleet.ui import runs
 from airfleet.ui.workers import Worker, WorkerReply
-from tests.integration import databases, images
-from tests.integration.purge_data import BUNDLE, Filler, ensure_bundle, new_id
+from tests.support import databases, images
+from tests.support.purge_data import BUNDLE, Filler, ensure_bundle, new_id
 
 pytestmark = pytest.mark.integration
 

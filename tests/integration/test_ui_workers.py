@@ -16,8 +16,8 @@ import pytest
 from celery import Celery
 
 from airfleet.ui.workers import WorkerSource
-from tests.integration import images
-from tests import waiting
+from tests.support import images
+from tests.support import waiting
 
 pytestmark = pytest.mark.integration
 

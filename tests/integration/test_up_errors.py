@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from airfleet import envfile
-from airfleet.cluster import ComposeCluster
-from tests.integration.images import BASE_IMAGE, ensure_base_image
+from tests.support.cluster import ComposeCluster
+from tests.support.images import BASE_IMAGE, ensure_base_image
 
 ROOT = Path(__file__).parents[2]
 pytestmark = pytest.mark.skipif(shutil.which("docker") is None, reason="bin/up needs the docker CLI")

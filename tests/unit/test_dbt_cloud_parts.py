@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import aiohttp
@@ -14,7 +15,9 @@ import requests
 
 from airfleet.dbt.hook import DbtCloudRunHook, base_url, is_transient, status_name
 from airfleet.dbt.operator import DbtCloudRunOperator, run_key
-from airfleet.fakes.dbt_cloud import FakeRun, Script, ScriptError, Step
+from tests.support.fakes.dbt_cloud import FakeRun, Script, ScriptError, Step
+
+ROOT = Path(__file__).parents[2]
 
 
 @pytest.mark.parametrize(("text", "steps", "trigger_http"), [
@@ -53,8 +56,8 @@ def test_an_ended_run_is_not_cancelled():
 
 
 def test_the_fake_runs_from_the_command_line_and_refuses_a_bad_script():
-    result = subprocess.run([sys.executable, "-m", "airfleet.fakes.dbt_cloud", "--script", "42=1,7"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "tests.support.fakes.dbt_cloud", "--script", "42=1,7"],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 2 and "'7' is neither a dbt status" in result.stderr
 
 

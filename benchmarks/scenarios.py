@@ -1,4 +1,4 @@
-"""`airfleet bench SCENARIO`: cluster figures on Airfleet's defaults and, in the same run, on stock
+"""`python -m benchmarks SCENARIO`: cluster figures on Airfleet's defaults and, in the same run, on stock
 Airflow settings of the same images; printed as JSON (benchmarks, not timed tests).
 
 Cluster scenarios bring up one throw-away cluster per configuration (own project, ports, secrets
@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from airfleet.cluster import ComposeCluster
+from tests.support.cluster import ComposeCluster
 
 CONFIGS = ("stock", "airfleet")
 CLUSTER_SCENARIOS = ("throughput", "chain", "waits", "cold-start")
@@ -260,14 +260,12 @@ def machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
-def main(root: Path, scenario: str, options: dict[str, int], as_json: bool) -> int:
-    figures = run(root, scenario, options)
+def report(figures: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(figures, indent=2))
     else:
         for key, value in flatten(figures):
             print(f"{key}: {value}")
-    return 0
 
 
 def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:

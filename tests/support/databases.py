@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.integration import images
+from tests.support import images
 
 PASSWORD = "airfleet-purge-test"
 
