@@ -19,6 +19,7 @@ cluster that needs them.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -30,6 +31,8 @@ from typing import Any
 
 import pluggy
 from airflow.plugins_manager import AirflowPlugin
+
+from airfleet.errors import AirfleetError
 
 DIRECTORY = "airfleet-audit"
 ENABLED_ENV = "AIRFLEET_TASK_AUDIT"
@@ -160,15 +163,13 @@ def tries(records: Iterable[dict[str, Any]], dag_id: str | None = None, run_id: 
     return sorted(found.values(), key=lambda row: (row.start_date or "", row.dag_id, row.task_id))
 
 
-def main(directory: Path | None, dag_id: str | None, run_id: str | None, task_id: str | None,
-         as_json: bool) -> int:
-    folder = directory or audit_dir()
+def run(args: argparse.Namespace) -> int:
+    folder = Path(args.dir) if args.dir else audit_dir()
     if not folder.is_dir():
-        print(f"airfleet: no audit records in {folder} (no task has run here yet, or "
-              f"{ENABLED_ENV}=off); run this where the cluster's logs volume is mounted", file=sys.stderr)
-        return 1
-    rows = tries(read_records(folder), dag_id, run_id, task_id)
-    if as_json:
+        raise AirfleetError(f"no audit records in {folder} (no task has run here yet, or "
+                            f"{ENABLED_ENV}=off); run this where the cluster's logs volume is mounted")
+    rows = tries(read_records(folder), args.dag_id, args.run_id, args.task_id)
+    if args.json:
         print(json.dumps([row.as_dict() for row in rows]))  # one line: easy to pick out of logs
         return 0
     columns = ("dag_id", "task_id", "run_id", "map_index", "try_number", "state", "start_date", "duration", "host")

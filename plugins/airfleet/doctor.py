@@ -7,6 +7,7 @@ problem with its fix. Secrets are compared by hash and never printed.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import socket
@@ -189,16 +190,16 @@ CHECKS: tuple[Callable[[], Iterator[Finding]], ...] = (
 )
 
 
-def run() -> list[Finding]:
+def findings() -> list[Finding]:
     return [finding for check in CHECKS for finding in check()]
 
 
-def main() -> int:
+def run(args: argparse.Namespace) -> int:
     print(f"airfleet doctor on {get_hostname()}")
-    findings = run()
-    for finding in findings:
+    found = findings()
+    for finding in found:
         print(finding.line())
-    problems = sum(not f.ok for f in findings)
+    problems = sum(not f.ok for f in found)
     print(f"{problems} problem(s)" if problems else "all checks passed")
     return 1 if problems else 0
 

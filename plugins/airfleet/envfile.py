@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from airfleet.errors import AirfleetError
+
 # Passwords end up inside connection URLs (mysql://user:PASSWORD@host), so only URL-safe characters.
 _URLSAFE = re.compile(r"^[A-Za-z0-9_-]{16,}$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -22,7 +24,7 @@ _PORT = re.compile(r"^[0-9]{1,5}$")
 _ADDRESS = re.compile(r"^[0-9A-Fa-f.:]+$")
 
 
-class EnvFileError(ValueError):
+class EnvFileError(AirfleetError, ValueError):
     """A problem with the env file; the message names the variable and the fix."""
 
 

@@ -7,6 +7,7 @@ driver each check needs.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import os
 import socket
@@ -17,6 +18,7 @@ import urllib.request
 from datetime import datetime, timezone
 from typing import Callable
 
+from airfleet.errors import AirfleetError
 from airfleet.hostname import get_hostname
 
 # How stale a job heartbeat may be before the role counts as dead (Airflow's own default is 30 s).
@@ -24,7 +26,7 @@ HEARTBEAT_THRESHOLD_S = float(os.environ.get("AIRFLEET_HEARTBEAT_THRESHOLD", "60
 JOB_TYPES = {"dag-processor": "DagProcessorJob", "triggerer": "TriggererJob", "scheduler": "SchedulerJob"}
 
 
-class Unhealthy(Exception):
+class Unhealthy(AirfleetError):
     pass
 
 
@@ -125,22 +127,23 @@ def wait(check: Callable[[], None], what: str, timeout_s: float, interval_s: flo
             time.sleep(interval_s)
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0].removeprefix("wait-") not in CHECKS:
-        print(f"usage: python -m airfleet.health {{{'|'.join(CHECKS)}}} | wait-db | wait-broker", file=sys.stderr)
-        return 2
-    name = argv[0]
-    try:
-        if name.startswith("wait-"):
-            target = name.removeprefix("wait-")
-            wait(CHECKS[target], target, float(os.environ.get("AIRFLEET_WAIT_TIMEOUT", "120")))
-        else:
-            CHECKS[name]()
-    except Unhealthy as exc:
-        print(f"unhealthy: {exc}", file=sys.stderr)
-        return 1
+def run(args: argparse.Namespace) -> int:
+    if args.check.startswith("wait-"):
+        target = args.check.removeprefix("wait-")
+        wait(CHECKS[target], target, args.timeout)
+    else:
+        CHECKS[args.check]()
     return 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    from airfleet.cli import arg, positive_float, run_module
+
+    return run_module("python -m airfleet.health", "exit 0 when the role is healthy; wait-NAME retries the check until it passes or the timeout", run, argv,
+                      arg("check", choices=[*CHECKS, *(f"wait-{name}" for name in CHECKS)]),
+                      arg("--timeout", type=positive_float, default=os.environ.get("AIRFLEET_WAIT_TIMEOUT", "120"),
+                          help="seconds a wait-NAME check retries (default: $AIRFLEET_WAIT_TIMEOUT, else 120)"))
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

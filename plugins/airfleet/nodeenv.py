@@ -7,6 +7,7 @@ exactly the settings the single-host cluster uses, from the same single source.
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 import yaml
@@ -37,13 +38,17 @@ def env_file_lines(environment: dict[str, str]) -> str:
     return "".join(f"{key}={value}\n" for key, value in sorted(environment.items()))
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] not in SERVICES:
-        print(f"usage: python -m airfleet.nodeenv {{{'|'.join(SERVICES)}}} < rendered-compose.yml", file=sys.stderr)
-        return 2
-    sys.stdout.write(env_file_lines(role_environment(sys.stdin.read(), argv[0])))
+def run(args: argparse.Namespace) -> int:
+    sys.stdout.write(env_file_lines(role_environment(sys.stdin.read(), args.role)))
     return 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    from airfleet.cli import arg, run_module
+
+    return run_module("python -m airfleet.nodeenv", "print ROLE's environment from `docker compose config` output on standard input, as an env file", run, argv,
+                      arg("role", choices=list(SERVICES)))
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

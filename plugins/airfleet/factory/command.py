@@ -1,4 +1,5 @@
-"""`airfleet factory`: manage the factory tables and validate specs.
+"""`airfleet factory`: manage the factory tables and validate specs (each `cmd_*` is a subcommand in
+airfleet.cli's table).
 
 Every change is validated together with what the tables already hold, and refused (nothing
 written) when it would make a record malformed. Changes clear this host's cache, so this host
@@ -16,13 +17,14 @@ from typing import Any
 
 import yaml
 
+from airfleet.errors import AirfleetError
 from airfleet.factory import cache, db, sources
 from airfleet.factory.catalog import resolve
 from airfleet.factory.problems import DB_ORIGIN, Problem
 from airfleet.factory.spec import PLURAL, Document, parse_document
 
 
-class FactoryCommandError(Exception):
+class FactoryCommandError(AirfleetError):
     pass
 
 
@@ -93,6 +95,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     if document.problems:
         _print_problems(document.problems)
         return 1
+    if not isinstance(raw, dict):
+        raise FactoryCommandError(f"{origin}: no records in it; see dags/factory/ for the format")
     changes = {PLURAL[kind]: list(raw.get(PLURAL[kind]) or []) for kind in PLURAL}
     bind = db.engine(database_url(args))
     db.create_tables(bind)
@@ -182,14 +186,3 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"  {dag_id}")
     return 1 if problems else 0
 
-
-COMMANDS = {"init": cmd_init, "add": cmd_add, "enable": cmd_switch, "disable": cmd_switch, "list": cmd_list,
-            "validate": cmd_validate}
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        return COMMANDS[args.factory_command](args)
-    except FactoryCommandError as error:
-        print(f"airfleet: {error}", file=sys.stderr)
-        return 1

@@ -29,10 +29,12 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from airfleet.errors import AirfleetError
+
 Action = Literal["delete", "detach"]
 
 
-class PurgeError(Exception):
+class PurgeError(AirfleetError):
     """A purge cannot go ahead; the message says why and what to do."""
 
 

@@ -8,6 +8,7 @@ entrypoint runs `python -m airfleet.ui.zones` to export that default before any 
 
 from __future__ import annotations
 
+import argparse
 import os
 import shlex
 import sys
@@ -16,13 +17,15 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from airfleet.errors import AirfleetError
+
 ZONE_VARIABLE = "AIRFLOW_UI_TIMEZONE"
 DEFAULT_TIMEZONE = "AIRFLOW__CORE__DEFAULT_TIMEZONE"
 # Airflow also reads a setting from NAME_CMD or NAME_SECRET; any of them means "set separately".
 _DEFAULT_TIMEZONE_FORMS = (DEFAULT_TIMEZONE, f"{DEFAULT_TIMEZONE}_CMD", f"{DEFAULT_TIMEZONE}_SECRET")
 
 
-class ZoneError(ValueError):
+class ZoneError(AirfleetError, ValueError):
     pass
 
 
@@ -95,14 +98,15 @@ def default_timezone_exports(environ: Mapping[str, str] = os.environ) -> list[st
     return [f"export {DEFAULT_TIMEZONE}={shlex.quote(zone.key)}"]
 
 
-def main() -> int:
-    try:
-        lines = default_timezone_exports()
-    except ZoneError as error:
-        print(f"airfleet: {error}", file=sys.stderr)
-        return 1
-    print("\n".join(lines))
+def run(args: argparse.Namespace) -> int:
+    print("\n".join(default_timezone_exports()))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from airfleet.cli import run_module
+
+    return run_module("python -m airfleet.ui.zones", f"print a shell export making {DEFAULT_TIMEZONE} follow {ZONE_VARIABLE}, unless it is set separately", run, argv)
 
 
 if __name__ == "__main__":
