@@ -96,7 +96,7 @@ def commands() -> tuple[Command, ...]:
             arg("--api-user", default=env("AIRFLEET_API_USER"), help="a login (default: $AIRFLEET_API_USER)"),
         )),
         Command("audit", "task starts, ends, durations, states and hosts from the task audit log",
-                "airfleet.audit:run", (
+                "airfleet.task_audit:run", (
                     arg("--dag", dest="dag_id", help="only this DAG"),
                     arg("--run", dest="run_id", help="only this DAG run"),
                     arg("--task", dest="task_id", help="only this task"),

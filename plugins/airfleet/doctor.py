@@ -115,7 +115,7 @@ def check_clock_and_workers() -> Iterator[Finding]:
     import sqlalchemy
 
     try:
-        with health._engine().connect() as conn:
+        with health.db_engine().connect() as conn:
             before = datetime.now(timezone.utc)
             db_now = _db_now(conn)
             after = datetime.now(timezone.utc)
@@ -172,9 +172,7 @@ def check_versions() -> Iterator[Finding]:
     try:
         from celery import Celery
 
-        from airfleet.health import _env
-
-        reports = Celery(broker=_env("AIRFLOW__CELERY__BROKER_URL")).control.inspect(timeout=5).report() or {}
+        reports = Celery(broker=health.setting("AIRFLOW__CELERY__BROKER_URL")).control.inspect(timeout=5).report() or {}
     except Exception as exc:  # the broker check above already explains an unreachable broker
         yield Finding("worker versions", False, f"cannot ask the workers: {exc}", "fix the broker check first")
         return

@@ -16,10 +16,13 @@ import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from airfleet.errors import AirfleetError
 from airfleet.hostname import get_hostname
+
+if TYPE_CHECKING:
+    import sqlalchemy
 
 # How stale a job heartbeat may be before the role counts as dead (Airflow's own default is 30 s).
 HEARTBEAT_THRESHOLD_S = float(os.environ.get("AIRFLEET_HEARTBEAT_THRESHOLD", "60"))
@@ -30,7 +33,8 @@ class Unhealthy(AirfleetError):
     pass
 
 
-def _env(name: str) -> str:
+def setting(name: str) -> str:
+    """The variable's value; Unhealthy naming it when it is unset (a role cannot work without it)."""
     value = os.environ.get(name)
     if not value:
         raise Unhealthy(f"{name} is not set")
@@ -49,17 +53,18 @@ def http_ok(url: str, basic_auth: str | None = None, timeout: float = 5) -> None
         raise Unhealthy(f"{url}: {exc}") from exc
 
 
-def _engine():
+def db_engine() -> sqlalchemy.engine.Engine:
+    """The metadata database, without a pool: a health check connects once and exits."""
     import sqlalchemy
 
-    return sqlalchemy.create_engine(_env("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"), poolclass=sqlalchemy.pool.NullPool)
+    return sqlalchemy.create_engine(setting("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"), poolclass=sqlalchemy.pool.NullPool)
 
 
 def db_reachable() -> None:
     import sqlalchemy
 
     try:
-        with _engine().connect() as conn:
+        with db_engine().connect() as conn:
             conn.execute(sqlalchemy.text("SELECT 1"))
     except sqlalchemy.exc.SQLAlchemyError as exc:
         raise Unhealthy(f"metadata database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
@@ -69,7 +74,7 @@ def broker_reachable() -> None:
     import redis
 
     try:
-        redis.Redis.from_url(_env("AIRFLOW__CELERY__BROKER_URL"), socket_timeout=5).ping()
+        redis.Redis.from_url(setting("AIRFLOW__CELERY__BROKER_URL"), socket_timeout=5).ping()
     except redis.RedisError as exc:
         raise Unhealthy(f"broker: {exc}") from exc
 
@@ -81,7 +86,7 @@ def job_heartbeat(role: str) -> None:
     query = sqlalchemy.text(
         "SELECT MAX(latest_heartbeat) FROM job WHERE job_type = :type AND hostname = :host AND state = 'running'"
     )
-    with _engine().connect() as conn:
+    with db_engine().connect() as conn:
         beat = conn.execute(query, {"type": JOB_TYPES[role], "host": get_hostname()}).scalar()
     if beat is None:
         raise Unhealthy(f"no running {JOB_TYPES[role]} for host {get_hostname()}")
@@ -96,7 +101,7 @@ def worker_answers_ping() -> None:
     from celery import Celery
 
     node = os.environ.get("AIRFLEET_CELERY_NODE") or f"celery@{socket.gethostname()}"
-    app = Celery(broker=_env("AIRFLOW__CELERY__BROKER_URL"))
+    app = Celery(broker=setting("AIRFLOW__CELERY__BROKER_URL"))
     replies = app.control.ping(destination=[node], timeout=5)
     if not any(node in reply for reply in replies):
         raise Unhealthy(f"celery worker {node} did not answer ping")
