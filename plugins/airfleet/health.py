@@ -18,6 +18,7 @@ import urllib.request
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
 
+from airfleet import roles
 from airfleet.errors import AirfleetError
 from airfleet.hostname import get_hostname
 
@@ -107,15 +108,17 @@ def worker_answers_ping() -> None:
         raise Unhealthy(f"celery worker {node} did not answer ping")
 
 
-CHECKS: dict[str, Callable[[], None]] = {
+_ROLE_CHECKS: dict[str, Callable[[], None]] = {
     "api-server": lambda: http_ok("http://localhost:8080/api/v2/monitor/health"),
     "scheduler": lambda: http_ok("http://localhost:8974/health"),
     "dag-processor": lambda: job_heartbeat("dag-processor"),
     "triggerer": lambda: job_heartbeat("triggerer"),
     "worker": worker_answers_ping,
     "flower": lambda: http_ok("http://localhost:5555/healthcheck", os.environ.get("AIRFLOW__CELERY__FLOWER_BASIC_AUTH")),
-    "db": db_reachable,
-    "broker": broker_reachable,
+}
+# One check per role of airfleet.roles (a role without one fails here, at import), then the services.
+CHECKS: dict[str, Callable[[], None]] = {
+    **{role: _ROLE_CHECKS[role] for role in roles.ROLES}, "db": db_reachable, "broker": broker_reachable,
 }
 
 

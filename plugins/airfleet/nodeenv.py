@@ -12,20 +12,14 @@ import sys
 
 import yaml
 
-# sbin/200.sh role names -> compose services.
-SERVICES = {
-    "api-server": "api-server",
-    "scheduler": "scheduler",
-    "dag-processor": "dag-processor",
-    "triggerer": "triggerer",
-    "worker": "worker",
-    "flower": "flower",
-}
+from airfleet import roles
+
 
 
 def role_environment(rendered_compose: str, role: str) -> dict[str, str]:
+    """The role's `environment` in the rendered compose file (each role is the compose service of its name)."""
     services = yaml.safe_load(rendered_compose)["services"]
-    environment = services[SERVICES[role]].get("environment") or {}
+    environment = services[roles.canonical(role)].get("environment") or {}
     if isinstance(environment, list):  # compose v1 may render KEY=VALUE items
         environment = dict(item.split("=", 1) for item in environment)
     return {key: "" if value is None else str(value) for key, value in environment.items()}
@@ -47,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     from airfleet.cli import arg, run_module
 
     return run_module("python -m airfleet.nodeenv", "print ROLE's environment from `docker compose config` output on standard input, as an env file", run, argv,
-                      arg("role", choices=list(SERVICES)))
+                      arg("role", choices=[*roles.ROLES, *roles.ALIASES]))
 
 
 if __name__ == "__main__":
