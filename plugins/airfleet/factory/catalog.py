@@ -143,6 +143,6 @@ def resolve(documents: Iterable[Document]) -> Catalog:
     for document in documents:
         resolver.catalog.problems += document.problems
         built.append(resolver.jobs(document))
-    for document, jobs in zip(documents, built):
+    for document, jobs in zip(documents, built, strict=True):
         resolver.schedules(document, jobs)
     return resolver.catalog

@@ -131,7 +131,8 @@ def cmd_switch(args: argparse.Namespace) -> int:
             print(f"airfleet: {args.kind} '{args.id}' stays disabled", file=sys.stderr)
             return 1
     if not db.set_enabled(bind, args.kind, args.id, enabled):
-        raise FactoryCommandError(f"no {args.kind} with id '{args.id}' in the factory tables (see airfleet factory list)")
+        raise FactoryCommandError(f"no {args.kind} with id '{args.id}' in the factory tables "
+                                  "(see airfleet factory list)")
     cache.clear()
     print(f"{args.kind} '{args.id}' {'enabled' if enabled else 'disabled'}; its DAG "
           f"{'appears' if enabled else 'disappears'} after the next parse")

@@ -147,7 +147,8 @@ class _Record:
         if value is None:
             return {}
         if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
-            self.fail("params", f"expected a mapping, got {_shown(value)}", "give params as a mapping of names to values")
+            self.fail("params", f"expected a mapping, got {_shown(value)}",
+                      "give params as a mapping of names to values")
             return None
         where = _not_json(value, "params")
         if where:
@@ -209,7 +210,8 @@ class _Record:
             child, parent = (str(item[key]) if _is_id_like(item[key]) else None for key in (child_key, "pid"))
             for key, ref in ((child_key, child), ("pid", parent)):
                 if members is not None and ref not in members:
-                    self.fail(f"{where}.{key}", f"{_shown(item[key])} is not one of this {self.kind}'s {PLURAL[refers_to]} "
+                    self.fail(f"{where}.{key}",
+                              f"{_shown(item[key])} is not one of this {self.kind}'s {PLURAL[refers_to]} "
                               f"{list(members)}", f"add it to {PLURAL[refers_to]} or remove this dependency")
                     return None
             if child == parent:
@@ -271,8 +273,8 @@ def _not_json(value: Any, path: str) -> tuple[str, Any] | None:
 def _shown(value: Any) -> str:
     if value is None:
         return "null"
-    text = json.dumps(value) if isinstance(value, (str, int, float, bool, list, dict)) and _not_json(value, "") is None \
-        else repr(value)
+    plain = isinstance(value, (str, int, float, bool, list, dict)) and _not_json(value, "") is None
+    text = json.dumps(value) if plain else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -314,7 +316,8 @@ def parse_job(raw: Mapping[str, Any], origin: str, position: int) -> tuple[JobSp
     return JobSpec(record.id, name, tasks, dependencies, params, True, origin), record  # type: ignore[arg-type]
 
 
-def parse_schedule(raw: Mapping[str, Any], origin: str, position: int) -> tuple[ScheduleSpec | Disabled | None, _Record]:
+def parse_schedule(raw: Mapping[str, Any], origin: str,
+                   position: int) -> tuple[ScheduleSpec | Disabled | None, _Record]:
     record = _Record("schedule", raw, origin, position)
     record.read_id()
     enabled = record.read_enabled()
@@ -352,8 +355,9 @@ def parse_document(raw: Any, origin: str) -> Document:
     for kind, parser in PARSERS.items():
         records = raw.get(PLURAL[kind]) or []
         if not isinstance(records, list):
-            document.problems.append(Problem(origin, "file", PLURAL[kind], f"expected a list of {kind} records, got "
-                                             f"{_shown(records)}", f"write {PLURAL[kind]} as a list (items start with '- ')"))
+            document.problems.append(Problem(origin, "file", PLURAL[kind],
+                                             f"expected a list of {kind} records, got {_shown(records)}",
+                                             f"write {PLURAL[kind]} as a list (items start with '- ')"))
             continue
         seen: set[str] = set()
         for position, raw_record in enumerate(records, start=1):
@@ -364,7 +368,8 @@ def parse_document(raw: Any, origin: str) -> Document:
                 continue
             spec, record = parser(raw_record, origin, position)
             if record.id is not None and record.id in seen:
-                record.fail("id", f"another {kind} in {place(origin)} has id '{record.id}'", f"give each {kind} its own id")
+                record.fail("id", f"another {kind} in {place(origin)} has id '{record.id}'",
+                            f"give each {kind} its own id")
                 spec = None
             document.problems += record.problems
             if record.id is not None:

@@ -107,12 +107,14 @@ class TaskType:
         issues = []
         for key in params:
             if key not in allowed:
-                issues.append(Issue(f"params.{key}", f"not a parameter of a {self.name} task{suggestion(key, sorted(allowed))}",
+                issues.append(Issue(f"params.{key}",
+                                    f"not a parameter of a {self.name} task{suggestion(key, sorted(allowed))}",
                                     f"use only {', '.join(sorted(allowed))}"))
         for key, field in allowed.items():
             if key not in params:
                 if field.required:
-                    issues.append(Issue(f"params.{key}", f"missing (a {self.name} task needs it)", f"set it to {field.kind.what}"))
+                    issues.append(Issue(f"params.{key}", f"missing (a {self.name} task needs it)",
+                                        f"set it to {field.kind.what}"))
             elif not field.kind.test(params[key]):
                 issues.append(Issue(f"params.{key}", f"expected {field.kind.what}, got {_shown(params[key])}",
                                     f"set it to {field.kind.what}"))
@@ -252,7 +254,7 @@ class SparkTask(TaskType):
         names = (("app_resource", "main_class", "app_args", "spark_properties", "app_name") if rest else
                  ("application", "java_class", "application_args", "conf", "name"))
         ours = ("application", "main_class", "args", "conf", "name")
-        arguments = {theirs: params[mine] for mine, theirs in zip(ours, names) if mine in params}
+        arguments = {theirs: params[mine] for mine, theirs in zip(ours, names, strict=True) if mine in params}
         if "conn_id" in params:
             arguments["conn_id"] = params["conn_id"]
         if rest:
