@@ -23,8 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -134,10 +134,9 @@ def seed_deferred(env: dict[str, str], waits: int, poll: float, rest_url: str) -
 
 
 def count_states() -> dict[str, int]:
-    from sqlalchemy import func
-
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
+    from sqlalchemy import func
 
     with create_session() as session:
         rows = session.query(TaskInstance.state, func.count()).filter(TaskInstance.dag_id == DAG_ID,
@@ -170,8 +169,9 @@ from airfleet.spark.trigger import SparkDriverTrigger
 url, waits, poll = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 async def main():
     before = psutil.Process().memory_info().rss
-    runs = [asyncio.ensure_future(SparkDriverTrigger(rest_url=url, submission_id=f"driver-bench-{i}", poll_interval=poll,
-                                                     deadline=time.time() + 3600).run().__anext__()) for i in range(waits)]
+    triggers = [SparkDriverTrigger(rest_url=url, submission_id=f"driver-bench-{i}", poll_interval=poll,
+                                   deadline=time.time() + 3600) for i in range(waits)]
+    runs = [asyncio.ensure_future(trigger.run().__anext__()) for trigger in triggers]
     await asyncio.sleep(3 * poll)
     print((psutil.Process().memory_info().rss - before) / 2**20)
 asyncio.run(main())

@@ -2,9 +2,10 @@
 only when it succeeded.
 
 The connection `dbt_cloud_default` holds the account id (login), an API token (password) and the
-tenant or base URL (host), e.g. in .env:
+tenant or base URL (host), e.g. in .env (one line):
 
-    AIRFLOW_CONN_DBT_CLOUD_DEFAULT='{"conn_type": "dbt_cloud", "login": "12345", "password": "dbtc_...", "host": "cloud.getdbt.com"}'
+    AIRFLOW_CONN_DBT_CLOUD_DEFAULT='{"conn_type": "dbt_cloud", "login": "12345", "password": "dbtc_...",
+                                    "host": "cloud.getdbt.com"}'
 
 To try it offline, run the fake dbt Cloud from a checkout (`python -m tests.support.fakes.dbt_cloud --port
 8765`) and point the host at it: "host": "http://HOST:8765".

@@ -13,7 +13,7 @@ import json
 import os
 import shlex
 import sys
-from typing import Mapping
+from collections.abc import Mapping
 
 from airfleet.errors import AirfleetError
 
@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     from airfleet.cli import run_module
 
-    return run_module("python -m airfleet.bundles", "print shell exports for the Git DAG bundle described by AIRFLEET_DAGS_GIT_* (none when unset)", run, argv)
+    return run_module("python -m airfleet.bundles",
+                      "print shell exports for the Git DAG bundle of AIRFLEET_DAGS_GIT_* (none when unset)", run, argv)
 
 
 if __name__ == "__main__":

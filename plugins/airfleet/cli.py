@@ -72,7 +72,8 @@ def factory_commands() -> tuple[Command, ...]:
                  arg("--replace", action="store_true", help="overwrite records whose ids exist"))),
         *switches,
         Command("validate", "check spec files (and the tables) as the DAG files would", f"{module}:cmd_validate",
-                (DB_URL, arg("paths", nargs="*", metavar="PATH", help="YAML files or directories (default: dags/factory)"),
+                (DB_URL,
+                 arg("paths", nargs="*", metavar="PATH", help="YAML files or directories (default: dags/factory)"),
                  arg("--db", action="store_true", help="also check the tables"))),
     )
 
@@ -104,7 +105,8 @@ def commands() -> tuple[Command, ...]:
                     arg("--dir", help="the audit folder (default: [logging] base_log_folder/airfleet-audit)"),
                 )),
         Command("dags", "operate on DAGs in the metadata DB", subcommands=(
-            Command("purge", "delete DAGs completely, in short batches (MySQL, PostgreSQL)", "airfleet.purge.command:run", (
+            Command("purge", "delete DAGs completely, in short batches (MySQL, PostgreSQL)",
+                    "airfleet.purge.command:run", (
                 arg("dag_ids", nargs="+", metavar="DAG_ID"),
                 arg("--batch-size", type=int, default=5000, help="rows per transaction (default 5000)"),
                 arg("--include-logs", action="store_true", help="also remove the DAGs' task log files"),

@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     """Options default to the AIRFLEET_DEPLOY_* / AIRFLEET_API_* variables (ci/deploy.sh sets them); the
     password is read only from AIRFLEET_API_PASSWORD, so it never shows in a process list."""
     needed = {"--api-url or AIRFLEET_API_URL": args.api_url, "--api-user or AIRFLEET_API_USER": args.api_user,
-              "--sha or AIRFLEET_DEPLOY_SHA": args.sha, "AIRFLEET_API_PASSWORD": os.environ.get("AIRFLEET_API_PASSWORD")}
+              "--sha or AIRFLEET_DEPLOY_SHA": args.sha,
+              "AIRFLEET_API_PASSWORD": os.environ.get("AIRFLEET_API_PASSWORD")}
     missing = [name for name, value in needed.items() if not value]
     if missing:
         raise UsageError(f"deploy needs {', '.join(missing)}")

@@ -15,8 +15,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from airfleet import roles
 from airfleet.errors import AirfleetError
@@ -92,8 +93,8 @@ def job_heartbeat(role: str) -> None:
     if beat is None:
         raise Unhealthy(f"no running {JOB_TYPES[role]} for host {get_hostname()}")
     if beat.tzinfo is None:
-        beat = beat.replace(tzinfo=timezone.utc)
-    age = (datetime.now(timezone.utc) - beat).total_seconds()
+        beat = beat.replace(tzinfo=UTC)
+    age = (datetime.now(UTC) - beat).total_seconds()
     if age > HEARTBEAT_THRESHOLD_S:
         raise Unhealthy(f"{JOB_TYPES[role]} last heartbeat {age:.0f}s ago")
 
@@ -114,7 +115,8 @@ _ROLE_CHECKS: dict[str, Callable[[], None]] = {
     "dag-processor": lambda: job_heartbeat("dag-processor"),
     "triggerer": lambda: job_heartbeat("triggerer"),
     "worker": worker_answers_ping,
-    "flower": lambda: http_ok("http://localhost:5555/healthcheck", os.environ.get("AIRFLOW__CELERY__FLOWER_BASIC_AUTH")),
+    "flower": lambda: http_ok("http://localhost:5555/healthcheck",
+                              os.environ.get("AIRFLOW__CELERY__FLOWER_BASIC_AUTH")),
 }
 # One check per role of airfleet.roles (a role without one fails here, at import), then the services.
 CHECKS: dict[str, Callable[[], None]] = {
@@ -147,7 +149,9 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     from airfleet.cli import arg, positive_float, run_module
 
-    return run_module("python -m airfleet.health", "exit 0 when the role is healthy; wait-NAME retries the check until it passes or the timeout", run, argv,
+    return run_module("python -m airfleet.health",
+                      "exit 0 when the role is healthy; wait-NAME retries the check until it passes or times out",
+                      run, argv,
                       arg("check", choices=[*CHECKS, *(f"wait-{name}" for name in CHECKS)]),
                       arg("--timeout", type=positive_float, default=os.environ.get("AIRFLEET_WAIT_TIMEOUT", "120"),
                           help="seconds a wait-NAME check retries (default: $AIRFLEET_WAIT_TIMEOUT, else 120)"))

@@ -15,7 +15,6 @@ import yaml
 from airfleet import roles
 
 
-
 def role_environment(rendered_compose: str, role: str) -> dict[str, str]:
     """The role's `environment` in the rendered compose file (each role is the compose service of its name)."""
     services = yaml.safe_load(rendered_compose)["services"]
@@ -40,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     from airfleet.cli import arg, run_module
 
-    return run_module("python -m airfleet.nodeenv", "print ROLE's environment from `docker compose config` output on standard input, as an env file", run, argv,
+    return run_module("python -m airfleet.nodeenv",
+                      "print ROLE's environment from `docker compose config` on standard input, as an env file",
+                      run, argv,
                       arg("role", choices=[*roles.ROLES, *roles.ALIASES]))
 
 

@@ -22,10 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +62,7 @@ def _host(ti: Any) -> str:
 
 def record(event: str, ti: Any, state: str | None, error: Any = None, directory: Path | None = None) -> dict[str, Any]:
     """Append one record for task instance `ti`; returns it."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     start = getattr(ti, "start_date", None)
     end = (getattr(ti, "end_date", None) or now) if event == "end" else None
     entry = {
@@ -177,5 +176,5 @@ def run(args: argparse.Namespace) -> int:
                          for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
     for line in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
     return 0

@@ -22,8 +22,8 @@ from urllib.parse import quote
 import pytest
 
 from airfleet.client import AirflowClient
-from tests.support.fakes.dbt_cloud import FakeDbtCloud
 from tests.support import waiting
+from tests.support.fakes.dbt_cloud import FakeDbtCloud
 from tests.support.fakes.receivers import SmtpInbox, SnsInbox, WebhookInbox
 
 pytestmark = pytest.mark.e2e

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import waiting
 from tests.e2e.conftest import git_bundle_cluster
+from tests.support import waiting
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 

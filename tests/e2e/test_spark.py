@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -68,7 +67,8 @@ def test_spark_task_defers_without_a_worker_slot_and_checks_the_output(cluster, 
 
     def no_celery_task_of_the_dag():
         # The task process reports the deferral, then exits; its Celery task ends a moment later.
-        active = json.loads(cluster.compose("exec", "-T", "worker", "python", "-c", ACTIVE_TASKS).strip().splitlines()[-1])
+        out = cluster.compose("exec", "-T", "worker", "python", "-c", ACTIVE_TASKS)
+        active = json.loads(out.strip().splitlines()[-1])
         return not [task for tasks in active.values() for task in tasks if DAG in json.dumps(task)]
 
     eventually(no_celery_task_of_the_dag, 60, "moment the worker holds no task of the DAG")

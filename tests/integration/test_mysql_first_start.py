@@ -66,5 +66,6 @@ def test_a_volume_holding_something_else_is_refused_and_kept(volume):
     assert result.stderr.strip().splitlines()[-1] == (
         "airfleet-mysql: /var/lib/mysql holds files but no MySQL data directory; mount the right volume, "
         "or delete this one (bin/down --volumes) if nothing in it is needed")
-    kept = docker("run", "--rm", "-v", f"{volume}:/var/lib/mysql", "--entrypoint", "cat", image, "/var/lib/mysql/notes.txt")
+    kept = docker("run", "--rm", "-v", f"{volume}:/var/lib/mysql", "--entrypoint", "cat", image,
+                  "/var/lib/mysql/notes.txt")
     assert kept.stdout == "precious\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ PASSWORD = "airfleet-ui-test"
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 3, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -65,16 +65,18 @@ def state(engine):
         f = Filler(connection, metadata)
         tables = metadata.tables
         for name, dag_id in ids.items():
-            f.add("dag", dag_id=dag_id, bundle_name=BUNDLE, fileloc=f"/dags/{dag_id}.py", relative_fileloc=f"{dag_id}.py",
+            f.add("dag", dag_id=dag_id, bundle_name=BUNDLE, fileloc=f"/dags/{dag_id}.py",
+                  relative_fileloc=f"{dag_id}.py",
                   is_paused=name == "new", is_stale=name == "stale", timetable_summary="0 2 * * *",
                   next_dagrun_create_after=utc(9, 7) if name == "etl" else None)
         etl, hidden = ids["etl"], ids["hidden"]
         f.add("dag_run", dag_id=etl, run_id="scheduled_1", run_type="scheduled", state="success", run_after=utc(7, 7),
               start_date=utc(7, 7, 1), end_date=utc(7, 7, 5))
-        f.add("dag_run", dag_id=etl, run_id="scheduled_2", run_type="scheduled", state="running", run_after=utc(8, 6, 30),
-              start_date=utc(8, 6, 31))
+        f.add("dag_run", dag_id=etl, run_id="scheduled_2", run_type="scheduled", state="running",
+              run_after=utc(8, 6, 30), start_date=utc(8, 6, 31))
         f.add("dag_run", dag_id=hidden, run_id="manual_1", run_type="manual", state="running", run_after=utc(8, 6))
-        triggerer = f.add("job", job_type="TriggererJob", state="running", hostname="10.0.0.5", latest_heartbeat=utc(8, 12))
+        triggerer = f.add("job", job_type="TriggererJob", state="running", hostname="10.0.0.5",
+                          latest_heartbeat=utc(8, 12))
         picked_up = f.add("trigger", classpath="airflow.triggers.temporal.DateTimeTrigger", kwargs="{}",
                           created_date=utc(8, 7, 20), triggerer_id=triggerer)
         waiting = f.add("trigger", classpath="airflow.triggers.temporal.DateTimeTrigger", kwargs="{}",

@@ -16,8 +16,7 @@ import pytest
 from celery import Celery
 
 from airfleet.ui.workers import WorkerSource
-from tests.support import images
-from tests.support import waiting
+from tests.support import images, waiting
 
 pytestmark = pytest.mark.integration
 

@@ -27,7 +27,7 @@ class ComposeCluster:
 
     @classmethod
     def throwaway(cls, root: Path, workdir: Path, project: str, dags: Path | None = None,
-                  extra: dict[str, str] | None = None, environ: dict[str, str] | None = None) -> "ComposeCluster":
+                  extra: dict[str, str] | None = None, environ: dict[str, str] | None = None) -> ComposeCluster:
         """A cluster with its own project name, free ports and freshly generated secrets;
         `dags` replaces the checkout's dags/ folder; `extra` adds env-file settings; `environ`
         adds environment variables for bin/up and compose (AIRFLEET_COMPOSE, DOCKER_BUILDKIT)."""

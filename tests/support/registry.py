@@ -44,7 +44,7 @@ class Registry:
         self._wait()
 
     @classmethod
-    def start_or_none(cls, folder: Path) -> "Registry | None":
+    def start_or_none(cls, folder: Path) -> Registry | None:
         return cls(folder) if shutil.which("docker-registry") else None
 
     @property

@@ -112,7 +112,7 @@ class SparkStandalone:
             start_new_session=True,  # its own process group: stop() ends the JVM and the drivers it forked
         ))
 
-    def start(self, timeout: float = 120) -> "SparkStandalone":
+    def start(self, timeout: float = 120) -> SparkStandalone:
         conf = self.workdir / "spark.properties"
         conf.write_text(
             "spark.master.rest.enabled true\n"

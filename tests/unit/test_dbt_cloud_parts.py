@@ -3,7 +3,6 @@ errors are worth another poll, and the run marker."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -93,7 +92,7 @@ def response(code: int) -> requests.Response:
     (aiohttp.ClientResponseError(None, (), status=502), True),  # type: ignore[arg-type]
     (aiohttp.ClientResponseError(None, (), status=403), False),  # type: ignore[arg-type]
     (aiohttp.ServerDisconnectedError(), True),
-    (asyncio.TimeoutError(), True),
+    (TimeoutError(), True),
     (ValueError("bad JSON"), False),
 ])
 def test_only_transient_errors_are_worth_another_poll(error, transient):

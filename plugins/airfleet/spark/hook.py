@@ -193,7 +193,8 @@ def _decode(response: httpx.Response, what: str) -> dict[str, Any]:
     try:
         answer = response.json()
     except ValueError:
-        raise SparkRestUnavailable(f"Spark REST {what}: HTTP {response.status_code}, not JSON: {response.text[:200]}")
+        raise SparkRestUnavailable(
+            f"Spark REST {what}: HTTP {response.status_code}, not JSON: {response.text[:200]}") from None
     if response.status_code >= 400:
         raise SparkRestError(f"Spark REST {what}: HTTP {response.status_code}: {answer.get('message', answer)}")
     return answer

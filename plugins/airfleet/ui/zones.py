@@ -13,7 +13,7 @@ import os
 import shlex
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,7 +50,8 @@ def get_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(candidate)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ZoneError(f"unknown time zone {name!r}: use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC") from None
+        raise ZoneError(f"unknown time zone {name!r}: "
+                        "use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC") from None
 
 
 def display_zone(environ: Mapping[str, str] = os.environ) -> ZoneInfo:
@@ -76,7 +77,7 @@ def stamp(moment: datetime | None, zone: tzinfo) -> Stamp | None:
         raise ValueError(f"naive datetime {moment.isoformat()}: cannot place it in a time zone")
     local = moment.astimezone(zone)
     return Stamp(
-        utc=moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        utc=moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         local=local.strftime("%Y-%m-%d %H:%M:%S"),
         offset=format_offset(local.utcoffset()),
         abbreviation=local.tzname() or "",
@@ -106,7 +107,9 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     from airfleet.cli import run_module
 
-    return run_module("python -m airfleet.ui.zones", f"print a shell export making {DEFAULT_TIMEZONE} follow {ZONE_VARIABLE}, unless it is set separately", run, argv)
+    return run_module("python -m airfleet.ui.zones",
+                      f"print a shell export making {DEFAULT_TIMEZONE} follow {ZONE_VARIABLE}, unless set separately",
+                      run, argv)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -62,7 +62,7 @@ class Script:
     trigger_http: int | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "Script":
+    def parse(cls, text: str) -> Script:
         steps: list[Step] = []
         trigger_http: int | None = None
         for token in (part.strip() for part in text.split(",")):
@@ -90,7 +90,7 @@ def _http_code(token: str, text: str) -> int:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
 
 
 @dataclass
@@ -281,7 +281,8 @@ def _handler(fake: FakeDbtCloud) -> type[BaseHTTPRequestHandler]:
             if not self._authorized():
                 self._send(401, None, message="Invalid token.")
                 return
-            base = f"http://{self.headers.get('Host') or '%s:%s' % self.server.server_address[:2]}"
+            host, port = self.server.server_address[:2]
+            base = f"http://{self.headers.get('Host') or f'{host}:{port}'}"
             if method == "GET" and url.path.rstrip("/") == "/api/v2/accounts":
                 self._send(200, [{"id": 1, "name": "fake account"}])
                 return
@@ -333,7 +334,8 @@ def _job_script(text: str) -> tuple[int, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.support.fakes.dbt_cloud", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m tests.support.fakes.dbt_cloud",
+                                     description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")

@@ -72,7 +72,7 @@ class SmtpInbox:
         self.host, self.port = host, port or free_port(host)
         self._controller = Controller(Handler(), hostname=host, port=self.port)
 
-    def start(self) -> "SmtpInbox":
+    def start(self) -> SmtpInbox:
         self._controller.start()
         return self
 
@@ -104,12 +104,13 @@ class SnsInbox:
 
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.REGION, **self.CREDENTIALS)
 
-    def start(self) -> "SnsInbox":
+    def start(self) -> SnsInbox:
         self._server.start()
         sns, sqs = self.client("sns"), self.client("sqs")
         self.topic_arn = sns.create_topic(Name="airfleet-alerts")["TopicArn"]
         self._queue_url = sqs.create_queue(QueueName="airfleet-alerts")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        queue_arn = attributes["QueueArn"]
         sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn)
         return self
 

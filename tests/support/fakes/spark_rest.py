@@ -42,8 +42,9 @@ class FakeSparkRest(FakeServer):
             self.seen.add(driver)
             if driver in self.missing:
                 return 200, {"action": "SubmissionStatusResponse", "submissionId": driver, "success": False}
-            return 200, {"action": "SubmissionStatusResponse", "driverState": self.states.get(driver, self.default_state),
-                         "submissionId": driver, "success": True}
+            state = self.states.get(driver, self.default_state)
+            return 200, {"action": "SubmissionStatusResponse", "driverState": state, "submissionId": driver,
+                         "success": True}
 
     def kill(self, driver: str) -> tuple[int, dict[str, Any]]:
         with self._lock:
