@@ -24,14 +24,14 @@ canonical_role() {
   return 1
 }
 
-# The roles as a usage line shows them: "api-server (alias webserver) | scheduler | ...".
-role_choices() {
+# The first lines of a node script's usage: ROLE, then the roles, as "api-server (alias webserver) | ...".
+role_usage() {
   local role line=""
   for role in "${ROLES[@]}"; do
     [[ $role == api-server ]] && role="api-server (alias webserver)"
     line+="${line:+ | }$role"
   done
-  echo "$line"
+  printf 'usage: %s ROLE [options]\n  ROLE: %s\n' "$0" "$line"
 }
 
 say() { echo "airfleet: $*" >&2; }

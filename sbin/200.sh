@@ -6,9 +6,8 @@ set -euo pipefail
 source "$(dirname "$0")/../bin/lib.sh"
 
 usage() {
+  role_usage >&2
   cat >&2 <<EOF
-usage: $0 ROLE [options]
-  ROLE: $(role_choices)
   --env-file PATH     node env file (default /etc/airfleet/node.env): the cluster's .env values plus
                       AIRFLEET_DB_HOST, AIRFLEET_BROKER_HOST, AIRFLEET_API_URL, AIRFLEET_NODE_ADDRESS
   --timeout SECONDS   how long to wait for the role's health check (default 300)

@@ -8,9 +8,8 @@ set -euo pipefail
 source "$(dirname "$0")/../bin/lib.sh"
 
 usage() {
+  role_usage >&2
   cat >&2 <<EOF
-usage: $0 ROLE [options]
-  ROLE: $(role_choices)
   --name NODE               the worker's node name given to 200.sh --name
   --drain-timeout SECONDS   worker: how long running tasks may take to finish (default 600)
   --timeout SECONDS         other roles: how long to wait after SIGTERM (default 60)

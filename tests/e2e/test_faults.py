@@ -75,10 +75,7 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(cluster):
-    client = cluster.client()
-    client.wait_for_dag(DAG, timeout=180)
-    client.unpause(DAG)
-    return client
+    return cluster.client_for(DAG)
 
 
 @pytest.fixture(autouse=True)

@@ -21,10 +21,7 @@ def xcom(client, dag_id: str, run_id: str, task_id: str):
 
 @pytest.fixture(scope="module")
 def client(cluster):
-    client = cluster.client()
-    client.wait_for_dag(DAG, timeout=180)
-    client.unpause(DAG)
-    return client
+    return cluster.client_for(DAG)
 
 
 def test_packages_come_from_the_cluster_index_and_from_an_index_the_operator_names(client):

@@ -93,3 +93,10 @@ class ComposeCluster:
     def client(self) -> AirflowClient:
         env = self.env
         return AirflowClient(self.url, env["AIRFLOW_ADMIN_USER"], env["AIRFLOW_ADMIN_PASSWORD"])
+
+    def client_for(self, dag_id: str, timeout: float = 180) -> AirflowClient:
+        """A client, once the dag-processor has parsed `dag_id`, with that DAG unpaused."""
+        client = self.client()
+        client.wait_for_dag(dag_id, timeout=timeout)
+        client.unpause(dag_id)
+        return client
