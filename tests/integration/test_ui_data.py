@@ -4,7 +4,6 @@ DAGs, and every time shown with the offset of its own instant across New York's 
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from datetime import UTC, datetime
 
@@ -21,8 +20,6 @@ from tests.support.purge_data import BUNDLE, Filler, ensure_bundle, new_id
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "airfleet-ui-test"
-
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
@@ -31,19 +28,8 @@ def utc(day: int, hour: int, minute: int = 0) -> datetime:
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
     images.docker_or_skip()
-    name = f"airfleet-ui-test-mysql-{uuid.uuid4().hex[:6]}"
-    env = {"MYSQL_ROOT_PASSWORD": PASSWORD, "MYSQL_DATABASE": "airflow", "MYSQL_USER": "airflow",
-           "MYSQL_PASSWORD": PASSWORD}
-    subprocess.run(["docker", "run", "-d", "--name", name, "-p", "127.0.0.1::3306",
-                    *[item for key, value in env.items() for item in ("-e", f"{key}={value}")],
-                    images.mysql_image(), "--innodb-flush-log-at-trx-commit=0"], check=True, capture_output=True)
-    database = databases.Database("mysql", name, "", [])
+    database = databases.migrated("mysql", tmp_path_factory.mktemp("airflow-home-ui"))
     try:
-        address = subprocess.run(["docker", "port", name, "3306"], check=True, capture_output=True,
-                                 text=True).stdout.splitlines()[0].strip()
-        database.url = f"mysql+mysqldb://airflow:{PASSWORD}@{address}/airflow"
-        databases.wait_ready(database)
-        databases.migrate(database, tmp_path_factory.mktemp("airflow-home-ui"))
         # As Airflow's own engine does: TIMESTAMP columns read and written in UTC.
         engine = sa.create_engine(database.url, connect_args={"init_command": "SET time_zone = '+00:00'"})
         yield engine
