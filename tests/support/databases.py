@@ -1,9 +1,5 @@
-"""Throw-away MySQL or PostgreSQL servers from the project's own images, started with testcontainers,
-with a schema migrated by Airflow.
-
-testcontainers' reaper (Ryuk) runs from an image that cannot be pulled here, so it is off
-(TESTCONTAINERS_RYUK_DISABLED) and every fixture removes what it starts (`Database.remove`).
-"""
+"""Throw-away MySQL or PostgreSQL servers from the project's own images (tests.support.containers),
+with a schema migrated by Airflow; the fixture that starts one removes it (`Database.remove`)."""
 
 from __future__ import annotations
 
@@ -11,18 +7,15 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 from testcontainers.core.container import DockerContainer
 
-from tests.support import images
+from tests.support import containers, images
 
 PASSWORD = "airfleet-purge-test"
-# Read by testcontainers when it starts its first container, not at import.
-os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
 
 @dataclass
@@ -48,26 +41,12 @@ class Database:
         self.container.stop()
 
 
-def _start(image: str, name: str, port: int, env: dict[str, str], args: list[str]) -> tuple[DockerContainer, str]:
-    """Run the container with `port` published on a free host port; returns it and host:port."""
-    container = DockerContainer(image, env=env, name=name).with_exposed_ports(port)
-    if args:  # else the image's own command
-        container.with_command(args)
-    try:
-        container.start()
-        # Loopback, not testcontainers' "localhost": the MySQL client takes localhost for its socket.
-        return container, f"127.0.0.1:{container.get_exposed_port(port)}"
-    except BaseException:
-        container.stop()
-        raise
-
-
 def start_mysql(fast: bool = True) -> Database:
     """`fast`: trade durability for speed (tests); otherwise the cluster's own settings."""
     env = {"MYSQL_ROOT_PASSWORD": PASSWORD, "MYSQL_DATABASE": "airflow", "MYSQL_USER": "airflow",
            "MYSQL_PASSWORD": PASSWORD}
-    container, address = _start(images.mysql_image(), f"airfleet-test-mysql-{uuid.uuid4().hex[:6]}", 3306, env,
-                                ["--innodb-flush-log-at-trx-commit=0"] if fast else [])
+    container, address = containers.start(images.mysql_image(), "mysql", 3306, env,
+                                          ["--innodb-flush-log-at-trx-commit=0"] if fast else [])
     return Database("mysql", container, f"mysql+mysqldb://airflow:{PASSWORD}@{address}/airflow",
                     ["mysql", "-uairflow", f"-p{PASSWORD}", "airflow"])
 
@@ -76,8 +55,8 @@ def start_postgres(fast: bool = True) -> Database:
     """`fast`: trade durability for speed (tests); otherwise PostgreSQL's defaults."""
     env = {"POSTGRES_PASSWORD": PASSWORD, "POSTGRES_DB": "airflow"}
     no_sync = ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-    container, address = _start(images.postgres_image(), f"airfleet-test-postgres-{uuid.uuid4().hex[:6]}", 5432,
-                                env, no_sync if fast else [])
+    container, address = containers.start(images.postgres_image(), "postgres", 5432, env,
+                                          no_sync if fast else [])
     return Database("postgresql", container, f"postgresql+psycopg2://postgres:{PASSWORD}@{address}/airflow",
                     ["psql", "-h", "/tmp", "-v", "ON_ERROR_STOP=1", "-q", "-U", "postgres", "-d", "airflow"])
 
