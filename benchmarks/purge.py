@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.integration import databases, purge_data
+from tests.support import databases, purge_data
 
 DAG = "bench_purge"
 BYSTANDER = "bench_bystander"
@@ -64,7 +64,8 @@ def build(engine: sa.Engine, runs: int, mapped: int, dags_folder: Path) -> dict[
     run, ti = t["dag_run"], t["task_instance"]
     version = sa.select(t["dag_version"].c.id).where(t["dag_version"].c.dag_id == DAG).scalar_subquery()
     steps: list[tuple[sa.Table, sa.Select]] = [
-        (run, sa.select(sa.literal(DAG).label("dag_id"), (sa.literal("bulk_") + sa.cast(seq.c.n, sa.String)).label("run_id"),
+        (run, sa.select(sa.literal(DAG).label("dag_id"),
+                        (sa.literal("bulk_") + sa.cast(seq.c.n, sa.String)).label("run_id"),
                         sa.literal("manual").label("run_type"), sa.literal("success").label("state"),
                         sa.literal(purge_data.NOW).label("run_after"), version.label("created_dag_version_id"))
          .where(seq.c.n < runs)),

@@ -23,12 +23,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from tests.integration.spark_cluster import FakeSparkRest
+from tests.support.fakes.spark_rest import FakeSparkRest
+from tests.support.waiting import eventually
 
 DAG_ID = "bench_spark_waits"
 DAG_FILE = '''
@@ -132,10 +134,9 @@ def seed_deferred(env: dict[str, str], waits: int, poll: float, rest_url: str) -
 
 
 def count_states() -> dict[str, int]:
-    from sqlalchemy import func
-
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
+    from sqlalchemy import func
 
     with create_session() as session:
         rows = session.query(TaskInstance.state, func.count()).filter(TaskInstance.dag_id == DAG_ID,
@@ -143,12 +144,10 @@ def count_states() -> dict[str, int]:
         return {str(state): n for state, n in rows.group_by(TaskInstance.state)}
 
 
-def wait_until(predicate, timeout: float, what: str) -> float:
+def seconds_until(predicate: Callable[[], bool], timeout: float, what: str) -> float:
+    """How long `predicate` took to hold (waiting.eventually raises naming `what` at the timeout)."""
     start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout:
-            raise TimeoutError(f"{what} after {timeout:.0f}s")
-        time.sleep(1)
+    eventually(predicate, timeout, what)
     return time.monotonic() - start
 
 
@@ -170,8 +169,9 @@ from airfleet.spark.trigger import SparkDriverTrigger
 url, waits, poll = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 async def main():
     before = psutil.Process().memory_info().rss
-    runs = [asyncio.ensure_future(SparkDriverTrigger(rest_url=url, submission_id=f"driver-bench-{i}", poll_interval=poll,
-                                                     deadline=time.time() + 3600).run().__anext__()) for i in range(waits)]
+    triggers = [SparkDriverTrigger(rest_url=url, submission_id=f"driver-bench-{i}", poll_interval=poll,
+                                   deadline=time.time() + 3600) for i in range(waits)]
+    runs = [asyncio.ensure_future(trigger.run().__anext__()) for trigger in triggers]
     await asyncio.sleep(3 * poll)
     print((psutil.Process().memory_info().rss - before) / 2**20)
 asyncio.run(main())
@@ -208,15 +208,15 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(30)  # start-up: imports, job row, the trigger-runner subprocess
             idle = sample(triggerer.pid, 15)
             seed_deferred(env, args.waits, args.poll, fake.url)
-            pickup_s = wait_until(lambda: len(fake.seen) >= args.waits, 600, "not every wait polled")
+            pickup_s = seconds_until(lambda: len(fake.seen) >= args.waits, 600, "poll of every wait")
             loaded = sample(triggerer.pid, 30)
             states_waiting = count_states()
             requests_before, t0 = fake.requests, time.monotonic()
             time.sleep(10)
             poll_rate = (fake.requests - requests_before) / (time.monotonic() - t0)
             fake.default_state = "FINISHED"
-            release_s = wait_until(lambda: count_states().get("scheduled", 0) >= args.waits, 600,
-                                   "not every wait was handed back")
+            release_s = seconds_until(lambda: count_states().get("scheduled", 0) >= args.waits, 600,
+                                      "hand-back of every wait")
         finally:
             if triggerer is not None:
                 os.killpg(triggerer.pid, signal.SIGTERM)

@@ -10,6 +10,30 @@ IMAGES=(mysql redis airflow)
 MIN_DOCKER_VERSION=20.10
 export BASE_IMAGE AIRFLEET_IMAGE_TAG=$IMAGE_TAG
 
+# The roles a machine can run (sbin/200.sh, sbin/503.sh). airfleet.roles and the image's
+# entrypoint name the same ones; tests/unit/test_roles.py keeps the three in step.
+ROLES=(api-server scheduler dag-processor triggerer worker flower)
+
+# ROLE's own name, with Airflow 2's "webserver" taken as the api-server; fails for an unknown role.
+canonical_role() {
+  local role=$1 known
+  [[ $role == webserver ]] && role=api-server
+  for known in "${ROLES[@]}"; do
+    if [[ $role == "$known" ]]; then echo "$role"; return 0; fi
+  done
+  return 1
+}
+
+# The first lines of a node script's usage: ROLE, then the roles, as "api-server (alias webserver) | ...".
+role_usage() {
+  local role line=""
+  for role in "${ROLES[@]}"; do
+    [[ $role == api-server ]] && role="api-server (alias webserver)"
+    line+="${line:+ | }$role"
+  done
+  printf 'usage: %s ROLE [options]\n  ROLE: %s\n' "$0" "$line"
+}
+
 say() { echo "airfleet: $*" >&2; }
 die() { say "$*"; exit 1; }
 

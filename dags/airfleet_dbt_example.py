@@ -2,12 +2,13 @@
 only when it succeeded.
 
 The connection `dbt_cloud_default` holds the account id (login), an API token (password) and the
-tenant or base URL (host), e.g. in .env:
+tenant or base URL (host), e.g. in .env (one line):
 
-    AIRFLOW_CONN_DBT_CLOUD_DEFAULT='{"conn_type": "dbt_cloud", "login": "12345", "password": "dbtc_...", "host": "cloud.getdbt.com"}'
+    AIRFLOW_CONN_DBT_CLOUD_DEFAULT='{"conn_type": "dbt_cloud", "login": "12345", "password": "dbtc_...",
+                                    "host": "cloud.getdbt.com"}'
 
-To try it offline, run the fake dbt Cloud (`python -m airfleet.fakes.dbt_cloud --port 8765`) and
-point the host at it: "host": "http://HOST:8765".
+To try it offline, run the fake dbt Cloud from a checkout (`python -m tests.support.fakes.dbt_cloud --port
+8765`) and point the host at it: "host": "http://HOST:8765".
 
 A failed dbt run fails `dbt_build` (naming the run's status and URL) and `publish` does not run.
 There is no `trigger_rule="one_failed"` alert task here: the cluster policy alerts on every

@@ -5,12 +5,9 @@ set -euo pipefail
 # shellcheck source=bin/lib.sh
 source "$(dirname "$0")/../bin/lib.sh"
 
-ROLES="api-server (alias webserver) | scheduler | dag-processor | triggerer | worker | flower"
-
 usage() {
+  role_usage >&2
   cat >&2 <<EOF
-usage: $0 ROLE [options]
-  ROLE: $ROLES
   --env-file PATH     node env file (default /etc/airfleet/node.env): the cluster's .env values plus
                       AIRFLEET_DB_HOST, AIRFLEET_BROKER_HOST, AIRFLEET_API_URL, AIRFLEET_NODE_ADDRESS
   --timeout SECONDS   how long to wait for the role's health check (default 300)
@@ -35,9 +32,8 @@ ENV_FILE=/etc/airfleet/node.env TIMEOUT=300 IMAGE="" NETWORK="" DAGS="" QUEUES="
 
 parse_args() {
   [[ $# -ge 1 ]] || usage
-  ROLE=$1; shift
-  [[ $ROLE == webserver ]] && ROLE=api-server
-  case $ROLE in api-server | scheduler | dag-processor | triggerer | worker | flower) ;; *) usage ;; esac
+  ROLE=$(canonical_role "$1") || usage
+  shift
   while [[ $# -gt 0 ]]; do
     case $1 in
       --env-file | --timeout | --image | --network | --dags | --queues | --concurrency | --name)

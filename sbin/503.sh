@@ -4,11 +4,12 @@
 # it runs; only when the drain timeout passes does Docker kill it. Other roles get SIGTERM and a
 # bounded wait. Never SIGKILL first.
 set -euo pipefail
+# shellcheck source=bin/lib.sh
+source "$(dirname "$0")/../bin/lib.sh"
 
 usage() {
+  role_usage >&2
   cat >&2 <<EOF
-usage: $0 ROLE [options]
-  ROLE: api-server (alias webserver) | scheduler | dag-processor | triggerer | worker | flower
   --name NODE               the worker's node name given to 200.sh --name
   --drain-timeout SECONDS   worker: how long running tasks may take to finish (default 600)
   --timeout SECONDS         other roles: how long to wait after SIGTERM (default 60)
@@ -21,9 +22,8 @@ NAME="" DRAIN_TIMEOUT=600 TIMEOUT=60
 
 parse_args() {
   [[ $# -ge 1 ]] || usage
-  ROLE=$1; shift
-  [[ $ROLE == webserver ]] && ROLE=api-server
-  case $ROLE in api-server | scheduler | dag-processor | triggerer | worker | flower) ;; *) usage ;; esac
+  ROLE=$(canonical_role "$1") || usage
+  shift
   while [[ $# -gt 0 ]]; do
     [[ $# -ge 2 ]] || usage
     case $1 in

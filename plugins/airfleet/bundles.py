@@ -8,11 +8,14 @@ The image's entrypoint evaluates `python -m airfleet.bundles` before starting a 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shlex
 import sys
-from typing import Mapping
+from collections.abc import Mapping
+
+from airfleet.errors import AirfleetError
 
 BUNDLE_NAME = "dags"
 CONN_ID = "airfleet_dags_git"
@@ -45,16 +48,22 @@ def git_bundle_environment(env: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def main() -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         settings = git_bundle_environment(os.environ)
     except ValueError as exc:
-        print(f"airfleet: {exc}", file=sys.stderr)
-        return 1
+        raise AirfleetError(str(exc)) from exc
     for key, value in settings.items():
         if key not in os.environ:  # an explicit Airflow setting wins
             print(f"export {key}={shlex.quote(value)}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from airfleet.cli import run_module
+
+    return run_module("python -m airfleet.bundles",
+                      "print shell exports for the Git DAG bundle of AIRFLEET_DAGS_GIT_* (none when unset)", run, argv)
 
 
 if __name__ == "__main__":

@@ -1,188 +1,220 @@
-"""The `airfleet` command line. Subcommands import what they need when they run."""
+"""The `airfleet` command line: one table of commands, each loaded only when it runs (as Airflow's
+own CLI does with `lazy_load_command`), and one place that turns an error into a line and an exit code.
+
+A command is a module function `func(args) -> int`. It raises `airfleet.errors.AirfleetError` (or a
+subclass) for anything the user can fix; `dispatch` prints `airfleet: <message>` and returns the
+error's exit code, so no user error ends in a traceback. The `python -m airfleet.*` entry points the
+image runs (health, bundles, nodeenv, ui.zones) go through `dispatch` too.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import sys
-from importlib import metadata
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
-from airfleet import __version__, envfile
+from airfleet.errors import AirfleetError, ArgumentError
+
+Arg = tuple[tuple[str, ...], dict[str, Any]]
 
 
-def cmd_init(args: argparse.Namespace) -> int:
-    path = Path(args.env_file)
-    added = envfile.init(path, args.existing_data)
-    if added:
-        print(f"{path}: added {', '.join(added)} (mode 0600)")
+def arg(*flags: str, **kwargs: Any) -> Arg:
+    return flags, kwargs
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    func: str = ""  # "module:function", imported when the command runs
+    args: tuple[Arg, ...] = ()
+    exclusive: tuple[Arg, ...] = ()  # options of which at most one may be given
+    subcommands: tuple[Command, ...] = ()
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one line naming the command and where its help is."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ArgumentError(f"{self.prog}: error: {' '.join(message.split())}; see {self.prog} --help")
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
+    return value
+
+
+ENV_FILE = arg("--env-file", default=".env", help="path of the env file (default: ./.env)")
+DB_URL = arg("--db-url", help="database URL (default: $AIRFLEET_FACTORY_DB_URL, else Airflow's sql_alchemy_conn)")
+
+
+READERS = (arg("paths", nargs="*", metavar="PATH", help="YAML files or directories (default: dags/factory)"),
+           arg("--db", action="store_true", help="also read the tables"))
+
+
+def factory_commands() -> tuple[Command, ...]:
+    module = "airfleet.factory.command"
+    switches = tuple(Command(verb, f"{verb} a job or schedule", f"{module}:cmd_switch",
+                             (DB_URL, arg("kind", choices=("job", "schedule")), arg("id")))
+                     for verb in ("enable", "disable"))
+    return (
+        Command("init", "create the tables and the Airflow connection airfleet_factory_db DAG parsing reads them by",
+                f"{module}:cmd_init", (DB_URL,)),
+        Command("list", "print the records in the tables", f"{module}:cmd_list",
+                (DB_URL, arg("kind", nargs="?", choices=("task", "job", "schedule")))),
+        Command("add", "validate records (YAML or JSON, as in a spec file) and write them", f"{module}:cmd_add",
+                (DB_URL, arg("file", help="spec file, or - for standard input"),
+                 arg("--replace", action="store_true", help="overwrite records whose ids exist"))),
+        *switches,
+        Command("validate", "check spec files (and the tables) as the DAG files would", f"{module}:cmd_validate",
+                (DB_URL, *READERS)),
+        Command("render", "write the plain-Python DAG file equivalent to a generated DAG", f"{module}:cmd_render",
+                (DB_URL, arg("dag_id", help="the generated DAG, e.g. factory_job_orders_load"),
+                 arg("-o", "--output", help="file to write (default: standard output)"), *READERS)),
+    )
+
+
+def commands() -> tuple[Command, ...]:
+    """Every command; built when the parser is, so environment defaults are read at that moment."""
+    env = os.environ.get
+    return (
+        Command("init", "create or complete .env with generated secrets", "airfleet.envcommands:init", (
+            ENV_FILE,
+            arg("--existing-data", action="append", default=[], metavar="NAME",
+                help="data that exists and depends on the file's secrets (bin/up passes the project's volumes)"),
+        )),
+        Command("env", "print the env file's values as Compose reads them (NUL-separated KEY=VALUE)",
+                "airfleet.envcommands:show", (ENV_FILE,)),
+        Command("version", "print airfleet, Airflow and Celery versions", "airfleet.versions:show"),
+        Command("doctor", "check secrets, clock, workers' log servers, broker, DB and versions", "airfleet.doctor:run"),
+        Command("deploy", "make the cluster parse a merged commit now", "airfleet.deploy:run", (
+            arg("--sha", default=env("AIRFLEET_DEPLOY_SHA"), help="the commit (default: $AIRFLEET_DEPLOY_SHA)"),
+            arg("--files", nargs="*", default=env("AIRFLEET_DEPLOY_FILES", "").split(), metavar="FILE",
+                help="changed files, parsed first and waited for (default: $AIRFLEET_DEPLOY_FILES; none: every DAG)"),
+            arg("--timeout", type=positive_float, default=env("AIRFLEET_DEPLOY_TIMEOUT", "120"),
+                help="seconds to wait for the DAGs at the commit (default: $AIRFLEET_DEPLOY_TIMEOUT, else 120)"),
+            arg("--api-url", default=env("AIRFLEET_API_URL"), help="the cluster's URL (default: $AIRFLEET_API_URL)"),
+            arg("--api-user", default=env("AIRFLEET_API_USER"), help="a login (default: $AIRFLEET_API_USER)"),
+        )),
+        Command("audit", "task starts, ends, durations, states and hosts from the task audit log",
+                "airfleet.task_audit:run", (
+                    arg("--dag", dest="dag_id", help="only this DAG"),
+                    arg("--run", dest="run_id", help="only this DAG run"),
+                    arg("--task", dest="task_id", help="only this task"),
+                    arg("--json", action="store_true", help="print JSON instead of a table"),
+                    arg("--dir", help="the audit folder (default: [logging] base_log_folder/airfleet-audit)"),
+                )),
+        Command("dags", "operate on DAGs in the metadata DB", subcommands=(
+            Command("purge", "delete DAGs completely, in short batches (MySQL, PostgreSQL)",
+                    "airfleet.purge.command:run", (
+                arg("dag_ids", nargs="+", metavar="DAG_ID"),
+                arg("--batch-size", type=int, default=5000, help="rows per transaction (default 5000)"),
+                arg("--include-logs", action="store_true", help="also remove the DAGs' task log files"),
+                arg("--force", action="store_true", help="purge even though the DAG file is still in its bundle"),
+                arg("--yes", action="store_true", help="do not ask for confirmation"),
+                arg("--conn", help="database URL (default: Airflow's [database] sql_alchemy_conn)"),
+            ), exclusive=(
+                arg("--dry-run", action="store_true", help="print rows per table; change nothing"),
+                arg("--sql", action="store_true", help="print the SQL for this database's dialect; change nothing"),
+            )),
+            Command("check", "import every DAG in a folder; report errors, cycles, duplicates", "airfleet.dagcheck:run",
+                    (arg("folder", nargs="?", default="dags", help="the DAG folder (default: dags)"),)),
+        )),
+        Command("factory", "DAG factory: manage the task/job/schedule tables, validate specs, render DAGs as Python",
+                subcommands=factory_commands()),
+    )
+
+
+def lazy(path: str) -> Callable[[argparse.Namespace], int]:
+    """The function at "module:function", imported only when called: `airfleet version` loads no Airflow."""
+    def call(args: argparse.Namespace) -> int:
+        module, _, name = path.partition(":")
+        return getattr(importlib.import_module(module), name)(args)
+
+    return call
+
+
+def _add(sub: argparse._SubParsersAction, command: Command) -> None:
+    parser = sub.add_parser(command.name, help=command.help, description=command.help)
+    for flags, kwargs in command.args:
+        parser.add_argument(*flags, **kwargs)
+    if command.exclusive:
+        group = parser.add_mutually_exclusive_group()
+        for flags, kwargs in command.exclusive:
+            group.add_argument(*flags, **kwargs)
+    if command.subcommands:
+        inner = parser.add_subparsers(dest=f"{command.name}_command", required=True, metavar="COMMAND")
+        for subcommand in command.subcommands:
+            _add(inner, subcommand)
     else:
-        print(f"{path}: complete; nothing changed")
-    return 0
+        parser.set_defaults(func=lazy(command.func))
 
 
-def cmd_env(args: argparse.Namespace) -> int:
-    sys.stdout.write(envfile.dump(Path(args.env_file)))
-    return 0
-
-
-def _installed(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def cmd_version(args: argparse.Namespace) -> int:
-    print(f"airfleet {__version__}")
-    for name in ("apache-airflow", "apache-airflow-providers-celery", "celery"):
-        version = _installed(name)
-        if version:
-            print(f"{name} {version}")
-    return 0
-
-
-def cmd_doctor(args: argparse.Namespace) -> int:
-    from airfleet import doctor
-
-    return doctor.main()
-
-
-def cmd_deploy(args: argparse.Namespace) -> int:
-    from airfleet import deploy
-
-    return deploy.main()
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from airfleet import bench
-
-    options = {"tasks": args.tasks, "waits": args.waits, "purge_runs": args.purge_runs,
-               "purge_mapped": args.purge_mapped}
-    return bench.main(Path(args.root).resolve(), args.scenario, options, args.json)
-
-
-def cmd_dags_purge(args: argparse.Namespace) -> int:
-    from airfleet.purge import command
-    from airfleet.purge.plan import PurgeError
-
-    try:
-        return command.run(args)
-    except PurgeError as exc:
-        print(f"airfleet: {exc}", file=sys.stderr)
-        return 1
-
-
-def cmd_dags_check(args: argparse.Namespace) -> int:
-    from airfleet import dagcheck
-
-    return dagcheck.main(Path(args.folder))
-
-
-def cmd_audit(args: argparse.Namespace) -> int:
-    from airfleet import audit
-
-    return audit.main(Path(args.dir) if args.dir else None, args.dag_id, args.run_id, args.task_id, args.json)
-
-
-def add_dags_parser(sub: argparse._SubParsersAction) -> None:
-    dags = sub.add_parser("dags", help="operate on DAGs in the metadata DB")
-    dags_sub = dags.add_subparsers(dest="dags_command", required=True)
-    purge = dags_sub.add_parser("purge", help="delete DAGs completely, in short batches (MySQL, PostgreSQL)")
-    purge.add_argument("dag_ids", nargs="+", metavar="DAG_ID")
-    mode = purge.add_mutually_exclusive_group()
-    mode.add_argument("--dry-run", action="store_true", help="print rows per table; change nothing")
-    mode.add_argument("--sql", action="store_true", help="print the SQL for this database's dialect; change nothing")
-    purge.add_argument("--batch-size", type=int, default=5000, help="rows per transaction (default 5000)")
-    purge.add_argument("--include-logs", action="store_true", help="also remove the DAGs' task log files")
-    purge.add_argument("--force", action="store_true", help="purge even though the DAG file is still in its bundle")
-    purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    purge.add_argument("--conn", help="database URL (default: Airflow's [database] sql_alchemy_conn)")
-    purge.set_defaults(func=cmd_dags_purge)
-    check = dags_sub.add_parser("check", help="import every DAG in a folder; report errors, cycles, duplicates")
-    check.add_argument("folder", nargs="?", default="dags", help="the DAG folder (default: dags)")
-    check.set_defaults(func=cmd_dags_check)
-
-
-def cmd_factory(args: argparse.Namespace) -> int:
-    from airfleet.factory import command
-
-    return command.run(args)
-
-
-def add_factory_parser(sub: argparse._SubParsersAction) -> None:
-    factory = sub.add_parser("factory", help="DAG factory: manage the task/job/schedule tables, validate specs, "
-                                             "render DAGs as Python")
-    factory_sub = factory.add_subparsers(dest="factory_command", required=True)
-    db_url = argparse.ArgumentParser(add_help=False)
-    db_url.add_argument("--db-url", help="database URL (default: $AIRFLEET_FACTORY_DB_URL, else Airflow's sql_alchemy_conn)")
-    factory_sub.add_parser("init", parents=[db_url],
-                           help="create the tables and the Airflow connection airfleet_factory_db DAG parsing reads them by")
-    listing = factory_sub.add_parser("list", parents=[db_url], help="print the records in the tables")
-    listing.add_argument("kind", nargs="?", choices=("task", "job", "schedule"))
-    add = factory_sub.add_parser("add", parents=[db_url], help="validate records (YAML or JSON, as in a spec file) and write them")
-    add.add_argument("file", help="spec file, or - for standard input")
-    add.add_argument("--replace", action="store_true", help="overwrite records whose ids exist")
-    for verb in ("enable", "disable"):
-        switch = factory_sub.add_parser(verb, parents=[db_url], help=f"{verb} a job or schedule")
-        switch.add_argument("kind", choices=("job", "schedule"))
-        switch.add_argument("id")
-    validate = factory_sub.add_parser("validate", parents=[db_url], help="check spec files (and the tables) as the DAG files would")
-    render = factory_sub.add_parser("render", parents=[db_url],
-                                    help="write the plain-Python DAG file equivalent to a generated DAG")
-    render.add_argument("dag_id", help="the generated DAG, e.g. factory_job_orders_load")
-    render.add_argument("-o", "--output", help="file to write (default: standard output)")
-    for reader in (validate, render):
-        reader.add_argument("paths", nargs="*", metavar="PATH", help="YAML files or directories (default: dags/factory)")
-        reader.add_argument("--db", action="store_true", help="also read the tables")
-    factory.set_defaults(func=cmd_factory)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="airfleet", description="Airfleet cluster toolkit")
-    sub = parser.add_subparsers(dest="command", required=True)
-    init = sub.add_parser("init", help="create or complete .env with generated secrets")
-    init.add_argument("--env-file", default=".env", help="path of the env file (default: ./.env)")
-    init.add_argument("--existing-data", action="append", default=[], metavar="NAME",
-                      help="data that exists and depends on the file's secrets (bin/up passes the project's volumes)")
-    init.set_defaults(func=cmd_init)
-    env = sub.add_parser("env", help="print the env file's values as Compose reads them (NUL-separated KEY=VALUE)")
-    env.add_argument("--env-file", default=".env", help="path of the env file (default: ./.env)")
-    env.set_defaults(func=cmd_env)
-    version = sub.add_parser("version", help="print airfleet, Airflow and Celery versions")
-    version.set_defaults(func=cmd_version)
-    doctor = sub.add_parser("doctor", help="check secrets, clock, workers' log servers, broker, DB and versions")
-    doctor.set_defaults(func=cmd_doctor)
-    deploy = sub.add_parser("deploy", help="make the cluster parse a merged commit now (env: AIRFLEET_API_*, AIRFLEET_DEPLOY_SHA)")
-    deploy.set_defaults(func=cmd_deploy)
-    bench = sub.add_parser("bench", help="measure a scenario on Airfleet's defaults and on stock Airflow settings")
-    bench.add_argument("scenario", choices=("throughput", "chain", "waits", "cold-start", "purge", "all"))
-    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
-    bench.add_argument("--root", default=".", help="the Airfleet checkout (default: .)")
-    bench.add_argument("--tasks", type=int, nargs="+", default=[200, 1000],
-                       help="no-op tasks per fan-out in `throughput` (default: 200 1000)")
-    bench.add_argument("--waits", type=int, default=200, help="deferred waits in `waits` (default 200)")
-    bench.add_argument("--purge-runs", type=int, default=100, help="DAG runs in `purge` (default 100)")
-    bench.add_argument("--purge-mapped", type=int, default=1000, help="mapped tasks per run in `purge` (default 1000)")
-    bench.set_defaults(func=cmd_bench)
-    audit = sub.add_parser("audit", help="task starts, ends, durations, states and hosts from the task audit log")
-    audit.add_argument("--dag", dest="dag_id", help="only this DAG")
-    audit.add_argument("--run", dest="run_id", help="only this DAG run")
-    audit.add_argument("--task", dest="task_id", help="only this task")
-    audit.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    audit.add_argument("--dir", help="the audit folder (default: [logging] base_log_folder/airfleet-audit)")
-    audit.set_defaults(func=cmd_audit)
-    add_dags_parser(sub)
-    add_factory_parser(sub)
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="airfleet", description="Airfleet cluster toolkit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in commands():
+        _add(sub, command)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _os_error(exc: OSError) -> str:
+    if exc.filename and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
+def _database_error(exc: Exception) -> str | None:
+    """A database URL that does not parse or a server that does not answer, said in one line.
+    SQLAlchemy is checked only if a command already imported it."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None or not isinstance(exc, (sa_exc.ArgumentError, sa_exc.DBAPIError)):
+        return None
+    cause = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    return f"database: {cause}; check the database URL and that the server is reachable"
+
+
+def dispatch(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    """Parse `argv` and run the chosen `func(args)`: the one place an error becomes a line and an exit code."""
     try:
+        args = parser.parse_args(argv)
         return args.func(args)
-    except envfile.EnvFileError as exc:
-        print(f"airfleet: {exc}", file=sys.stderr)
-        return 1
+    except ArgumentError as exc:
+        line, code = str(exc), exc.exit_code
+    except AirfleetError as exc:
+        line, code = f"airfleet: {exc}", exc.exit_code
+    except OSError as exc:
+        line, code = f"airfleet: {_os_error(exc)}", 1
+    except Exception as exc:
+        message = _database_error(exc)
+        if message is None:
+            raise
+        line, code = f"airfleet: {message}", 1
+    print(line, file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return dispatch(build_parser(), argv)
+
+
+def run_module(prog: str, description: str, func: Callable[[argparse.Namespace], int],
+               argv: Sequence[str] | None, *args: Arg) -> int:
+    """A `python -m airfleet.X` entry point: the same parser and error handling as `airfleet`."""
+    parser = ArgumentParser(prog=prog, description=description)
+    for flags, kwargs in args:
+        parser.add_argument(*flags, **kwargs)
+    parser.set_defaults(func=func)
+    return dispatch(parser, argv)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""A small client for the cluster's REST API (Airflow 3 `/api/v2`), used by tests and benchmarks."""
+"""A small client for the cluster's REST API (Airflow 3 `/api/v2`): `airfleet deploy` uses it, and so do the
+tests and benchmarks."""
 
 from __future__ import annotations
 

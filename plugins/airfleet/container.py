@@ -154,7 +154,8 @@ class ContainerPythonOperator(BaseOperator):
                 entrypoint=[], labels={"airfleet.task": f"{context['ti'].dag_id}.{context['ti'].task_id}"},
             )
         except docker.errors.ImageNotFound:
-            raise AirflowException(f"image {self.image} is not on the worker's Docker host; pull or load it there")
+            raise AirflowException(f"image {self.image} is not on the worker's Docker host; "
+                                   "pull or load it there") from None
         try:
             if not self._container.put_archive("/tmp", archive):
                 raise AirflowException(f"could not copy the task into {self.image}: it needs a /tmp directory")
@@ -164,7 +165,8 @@ class ContainerPythonOperator(BaseOperator):
             if code == EXIT_PYTHON_MISMATCH:
                 raise AirflowException(f"wrong Python in {self.image}; see the log line starting 'airfleet:'")
             if code:
-                raise AirflowException(f"the callable failed in {self.image} (exit {code}); its traceback is in the log")
+                raise AirflowException(f"the callable failed in {self.image} (exit {code}); "
+                                       "its traceback is in the log")
             stream, _ = self._container.get_archive(f"{WORKDIR}/result.json")
             return read_result(stream)
         finally:

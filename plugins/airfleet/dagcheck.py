@@ -7,9 +7,12 @@ merge request shows exactly which file breaks and why.
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from airfleet.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class CheckResult:
 
 def check(folder: Path) -> CheckResult:
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} is not a directory; pass the DAG folder to check")
+        raise UsageError(f"{folder} is not a directory; pass the DAG folder to check")
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "CRITICAL")  # the report says it all
     from airflow.dag_processing.dagbag import DagBag
@@ -45,7 +48,7 @@ def report(result: CheckResult, max_lines: int = 12) -> str:
     return "\n".join(lines)
 
 
-def main(folder: Path) -> int:
-    result = check(folder)
+def run(args: argparse.Namespace) -> int:
+    result = check(Path(args.folder))
     print(report(result))
     return 0 if result.ok else 1

@@ -7,15 +7,16 @@ new commit. Runs already in flight keep the commit they started with (their `bun
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import time
 
 from airfleet.bundles import BUNDLE_NAME
 from airfleet.client import AirflowClient
+from airfleet.errors import AirfleetError, UsageError
 
 
-class DeployError(RuntimeError):
+class DeployError(AirfleetError):
     pass
 
 
@@ -66,20 +67,19 @@ def deploy(client: AirflowClient, sha: str, changed: list[str] | None = None, bu
         time.sleep(0.5)
 
 
-def main() -> int:
+def run(args: argparse.Namespace) -> int:
+    """Options default to the AIRFLEET_DEPLOY_* / AIRFLEET_API_* variables (ci/deploy.sh sets them); the
+    password is read only from AIRFLEET_API_PASSWORD, so it never shows in a process list."""
+    needed = {"--api-url or AIRFLEET_API_URL": args.api_url, "--api-user or AIRFLEET_API_USER": args.api_user,
+              "--sha or AIRFLEET_DEPLOY_SHA": args.sha,
+              "AIRFLEET_API_PASSWORD": os.environ.get("AIRFLEET_API_PASSWORD")}
+    missing = [name for name, value in needed.items() if not value]
+    if missing:
+        raise UsageError(f"deploy needs {', '.join(missing)}")
+    client = AirflowClient(args.api_url, args.api_user, os.environ["AIRFLEET_API_PASSWORD"])
     try:
-        client = AirflowClient(os.environ["AIRFLEET_API_URL"], os.environ["AIRFLEET_API_USER"],
-                               os.environ["AIRFLEET_API_PASSWORD"])
-        sha = os.environ["AIRFLEET_DEPLOY_SHA"]
-    except KeyError as exc:
-        print(f"deploy: {exc.args[0]} is not set", file=sys.stderr)
-        return 2
-    try:
-        files = os.environ.get("AIRFLEET_DEPLOY_FILES", "").split()
-        seconds = deploy(client, sha, changed=files or None,
-                         timeout=float(os.environ.get("AIRFLEET_DEPLOY_TIMEOUT", "120")))
-    except (DeployError, RuntimeError, OSError) as exc:
-        print(f"deploy: {exc}", file=sys.stderr)
-        return 1
-    print(f"deploy: the cluster runs {sha[:12]} (parsed {seconds:.1f}s after the request)")
+        seconds = deploy(client, args.sha, changed=args.files or None, timeout=args.timeout)
+    except (RuntimeError, OSError) as exc:  # the API's answer, or the cluster unreachable
+        raise DeployError(f"{args.api_url}: {exc}") from exc
+    print(f"deploy: the cluster runs {args.sha[:12]} (parsed {seconds:.1f}s after the request)")
     return 0

@@ -7,15 +7,15 @@ problem with its fix. Secrets are compared by hash and never printed.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import socket
 import subprocess
-import sys
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 from airfleet import health, versions
 from airfleet.hostname import get_hostname
@@ -93,7 +93,8 @@ def check_local_containers() -> Iterator[Finding]:
 
 def check_services() -> Iterator[Finding]:
     for name, check, fix in (
-        ("metadata database", health.db_reachable, "check AIRFLOW__DATABASE__SQL_ALCHEMY_CONN and that the DB host is reachable"),
+        ("metadata database", health.db_reachable,
+         "check AIRFLOW__DATABASE__SQL_ALCHEMY_CONN and that the DB host is reachable"),
         ("broker", health.broker_reachable, "check AIRFLOW__CELERY__BROKER_URL and that Redis is reachable"),
     ):
         try:
@@ -107,17 +108,17 @@ def _db_now(conn) -> datetime:
     import sqlalchemy
 
     query = "SELECT UTC_TIMESTAMP(6)" if conn.dialect.name == "mysql" else "SELECT now() AT TIME ZONE 'UTC'"
-    return conn.execute(sqlalchemy.text(query)).scalar().replace(tzinfo=timezone.utc)
+    return conn.execute(sqlalchemy.text(query)).scalar().replace(tzinfo=UTC)
 
 
 def check_clock_and_workers() -> Iterator[Finding]:
     import sqlalchemy
 
     try:
-        with health._engine().connect() as conn:
-            before = datetime.now(timezone.utc)
+        with health.db_engine().connect() as conn:
+            before = datetime.now(UTC)
             db_now = _db_now(conn)
-            after = datetime.now(timezone.utc)
+            after = datetime.now(UTC)
             rows = conn.execute(
                 sqlalchemy.text("SELECT DISTINCT hostname, state FROM task_instance "
                                 "WHERE hostname <> '' AND start_date > :since"),
@@ -129,7 +130,8 @@ def check_clock_and_workers() -> Iterator[Finding]:
         return
     skew = abs((db_now - (before + (after - before) / 2)).total_seconds())
     yield Finding("clock skew to the DB server", skew <= MAX_CLOCK_SKEW_S, f"{skew:.2f}s",
-                  "run NTP (chrony or systemd-timesyncd) on every node: log requests carry signed tokens valid for 30 s")
+                  "run NTP (chrony or systemd-timesyncd) on every node: "
+                  "log requests carry signed tokens valid for 30 s")
     running = {host for host, state in rows if state == "running"}
     for host in sorted({host for host, _ in rows}):
         yield probe_log_server(host, WORKER_LOG_PORT, busy=host in running)
@@ -154,7 +156,8 @@ def probe_log_server(host: str, port: int, busy: bool = True) -> Finding:
         status = _fetch_logs_from_service(f"http://{host}:{port}/log/{probe}", probe).status_code
     except OSError as exc:
         return Finding(name, not busy, f"does not answer ({exc.__class__.__name__}){gone}",
-                       f"open port {port} on that worker to the api-server, or set AIRFLOW_HOST_NAME to a reachable address")
+                       f"open port {port} on that worker to the api-server, "
+                       "or set AIRFLOW_HOST_NAME to a reachable address")
     if status == 403:
         return Finding(name, False, "rejects our signed request (403): its [api] secret_key differs",
                        "give that worker AIRFLOW__API__SECRET_KEY from the cluster's .env and restart it")
@@ -171,16 +174,14 @@ def check_versions() -> Iterator[Finding]:
     try:
         from celery import Celery
 
-        from airfleet.health import _env
-
-        reports = Celery(broker=_env("AIRFLOW__CELERY__BROKER_URL")).control.inspect(timeout=5).report() or {}
+        reports = Celery(broker=health.setting("AIRFLOW__CELERY__BROKER_URL")).control.inspect(timeout=5).report() or {}
     except Exception as exc:  # the broker check above already explains an unreachable broker
         yield Finding("worker versions", False, f"cannot ask the workers: {exc}", "fix the broker check first")
         return
     mine = installed.get("celery", "?")
     odd = sorted(node for node, r in reports.items() if f"celery:{mine} " not in r.get("ok", "") + " ")
-    yield Finding("worker versions", not odd,
-                  f"{len(reports)} worker(s) answered; " + (f"Celery differs from {mine} on: {', '.join(odd)}" if odd else f"all on Celery {mine}"),
+    agreement = f"Celery differs from {mine} on: {', '.join(odd)}" if odd else f"all on Celery {mine}"
+    yield Finding("worker versions", not odd, f"{len(reports)} worker(s) answered; {agreement}",
                   "run the same airflow image on every node")
 
 
@@ -189,19 +190,16 @@ CHECKS: tuple[Callable[[], Iterator[Finding]], ...] = (
 )
 
 
-def run() -> list[Finding]:
+def findings() -> list[Finding]:
     return [finding for check in CHECKS for finding in check()]
 
 
-def main() -> int:
+def run(args: argparse.Namespace) -> int:
     print(f"airfleet doctor on {get_hostname()}")
-    findings = run()
-    for finding in findings:
+    found = findings()
+    for finding in found:
         print(finding.line())
-    problems = sum(not f.ok for f in findings)
+    problems = sum(not f.ok for f in found)
     print(f"{problems} problem(s)" if problems else "all checks passed")
     return 1 if problems else 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,17 +1,20 @@
-"""The one error family of Airfleet's commands: a message that names the problem and the fix, and
-the exit code it ends with. Whatever prints it (the `airfleet` command, `python -m` entry points)
-prints one line, never a traceback."""
+"""The one error family every `airfleet` command raises, so one place (`airfleet.cli.dispatch`)
+turns any of them into a single line and an exit code, as Celery's `CeleryCommandException` does.
+
+`AirfleetError`: the command could not do its work; the message says why and what to do (exit 1).
+`UsageError`: the command was called wrongly (exit 2), like argparse's own errors.
+"""
 
 from __future__ import annotations
 
 
 class AirfleetError(Exception):
-    """A problem the user can fix; exit code 1."""
-
     exit_code = 1
 
 
 class UsageError(AirfleetError):
-    """The command was called wrongly; exit code 2."""
-
     exit_code = 2
+
+
+class ArgumentError(UsageError):
+    """argparse rejected the command line; the message is already the whole line, naming the command."""

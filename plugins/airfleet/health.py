@@ -7,6 +7,7 @@ driver each check needs.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import os
 import socket
@@ -14,21 +15,28 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from airfleet import roles
+from airfleet.errors import AirfleetError
 from airfleet.hostname import get_hostname
+
+if TYPE_CHECKING:
+    import sqlalchemy
 
 # How stale a job heartbeat may be before the role counts as dead (Airflow's own default is 30 s).
 HEARTBEAT_THRESHOLD_S = float(os.environ.get("AIRFLEET_HEARTBEAT_THRESHOLD", "60"))
 JOB_TYPES = {"dag-processor": "DagProcessorJob", "triggerer": "TriggererJob", "scheduler": "SchedulerJob"}
 
 
-class Unhealthy(Exception):
+class Unhealthy(AirfleetError):
     pass
 
 
-def _env(name: str) -> str:
+def setting(name: str) -> str:
+    """The variable's value; Unhealthy naming it when it is unset (a role cannot work without it)."""
     value = os.environ.get(name)
     if not value:
         raise Unhealthy(f"{name} is not set")
@@ -47,17 +55,18 @@ def http_ok(url: str, basic_auth: str | None = None, timeout: float = 5) -> None
         raise Unhealthy(f"{url}: {exc}") from exc
 
 
-def _engine():
+def db_engine() -> sqlalchemy.engine.Engine:
+    """The metadata database, without a pool: a health check connects once and exits."""
     import sqlalchemy
 
-    return sqlalchemy.create_engine(_env("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"), poolclass=sqlalchemy.pool.NullPool)
+    return sqlalchemy.create_engine(setting("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"), poolclass=sqlalchemy.pool.NullPool)
 
 
 def db_reachable() -> None:
     import sqlalchemy
 
     try:
-        with _engine().connect() as conn:
+        with db_engine().connect() as conn:
             conn.execute(sqlalchemy.text("SELECT 1"))
     except sqlalchemy.exc.SQLAlchemyError as exc:
         raise Unhealthy(f"metadata database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
@@ -67,7 +76,7 @@ def broker_reachable() -> None:
     import redis
 
     try:
-        redis.Redis.from_url(_env("AIRFLOW__CELERY__BROKER_URL"), socket_timeout=5).ping()
+        redis.Redis.from_url(setting("AIRFLOW__CELERY__BROKER_URL"), socket_timeout=5).ping()
     except redis.RedisError as exc:
         raise Unhealthy(f"broker: {exc}") from exc
 
@@ -79,13 +88,13 @@ def job_heartbeat(role: str) -> None:
     query = sqlalchemy.text(
         "SELECT MAX(latest_heartbeat) FROM job WHERE job_type = :type AND hostname = :host AND state = 'running'"
     )
-    with _engine().connect() as conn:
+    with db_engine().connect() as conn:
         beat = conn.execute(query, {"type": JOB_TYPES[role], "host": get_hostname()}).scalar()
     if beat is None:
         raise Unhealthy(f"no running {JOB_TYPES[role]} for host {get_hostname()}")
     if beat.tzinfo is None:
-        beat = beat.replace(tzinfo=timezone.utc)
-    age = (datetime.now(timezone.utc) - beat).total_seconds()
+        beat = beat.replace(tzinfo=UTC)
+    age = (datetime.now(UTC) - beat).total_seconds()
     if age > HEARTBEAT_THRESHOLD_S:
         raise Unhealthy(f"{JOB_TYPES[role]} last heartbeat {age:.0f}s ago")
 
@@ -94,21 +103,24 @@ def worker_answers_ping() -> None:
     from celery import Celery
 
     node = os.environ.get("AIRFLEET_CELERY_NODE") or f"celery@{socket.gethostname()}"
-    app = Celery(broker=_env("AIRFLOW__CELERY__BROKER_URL"))
+    app = Celery(broker=setting("AIRFLOW__CELERY__BROKER_URL"))
     replies = app.control.ping(destination=[node], timeout=5)
     if not any(node in reply for reply in replies):
         raise Unhealthy(f"celery worker {node} did not answer ping")
 
 
-CHECKS: dict[str, Callable[[], None]] = {
+_ROLE_CHECKS: dict[str, Callable[[], None]] = {
     "api-server": lambda: http_ok("http://localhost:8080/api/v2/monitor/health"),
     "scheduler": lambda: http_ok("http://localhost:8974/health"),
     "dag-processor": lambda: job_heartbeat("dag-processor"),
     "triggerer": lambda: job_heartbeat("triggerer"),
     "worker": worker_answers_ping,
-    "flower": lambda: http_ok("http://localhost:5555/healthcheck", os.environ.get("AIRFLOW__CELERY__FLOWER_BASIC_AUTH")),
-    "db": db_reachable,
-    "broker": broker_reachable,
+    "flower": lambda: http_ok("http://localhost:5555/healthcheck",
+                              os.environ.get("AIRFLOW__CELERY__FLOWER_BASIC_AUTH")),
+}
+# One check per role of airfleet.roles (a role without one fails here, at import), then the services.
+CHECKS: dict[str, Callable[[], None]] = {
+    **{role: _ROLE_CHECKS[role] for role in roles.ROLES}, "db": db_reachable, "broker": broker_reachable,
 }
 
 
@@ -125,22 +137,25 @@ def wait(check: Callable[[], None], what: str, timeout_s: float, interval_s: flo
             time.sleep(interval_s)
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0].removeprefix("wait-") not in CHECKS:
-        print(f"usage: python -m airfleet.health {{{'|'.join(CHECKS)}}} | wait-db | wait-broker", file=sys.stderr)
-        return 2
-    name = argv[0]
-    try:
-        if name.startswith("wait-"):
-            target = name.removeprefix("wait-")
-            wait(CHECKS[target], target, float(os.environ.get("AIRFLEET_WAIT_TIMEOUT", "120")))
-        else:
-            CHECKS[name]()
-    except Unhealthy as exc:
-        print(f"unhealthy: {exc}", file=sys.stderr)
-        return 1
+def run(args: argparse.Namespace) -> int:
+    if args.check.startswith("wait-"):
+        target = args.check.removeprefix("wait-")
+        wait(CHECKS[target], target, args.timeout)
+    else:
+        CHECKS[args.check]()
     return 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    from airfleet.cli import arg, positive_float, run_module
+
+    return run_module("python -m airfleet.health",
+                      "exit 0 when the role is healthy; wait-NAME retries the check until it passes or times out",
+                      run, argv,
+                      arg("check", choices=[*CHECKS, *(f"wait-{name}" for name in CHECKS)]),
+                      arg("--timeout", type=positive_float, default=os.environ.get("AIRFLEET_WAIT_TIMEOUT", "120"),
+                          help="seconds a wait-NAME check retries (default: $AIRFLEET_WAIT_TIMEOUT, else 120)"))
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -7,24 +7,18 @@ exactly the settings the single-host cluster uses, from the same single source.
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 import yaml
 
-# sbin/200.sh role names -> compose services.
-SERVICES = {
-    "api-server": "api-server",
-    "scheduler": "scheduler",
-    "dag-processor": "dag-processor",
-    "triggerer": "triggerer",
-    "worker": "worker",
-    "flower": "flower",
-}
+from airfleet import roles
 
 
 def role_environment(rendered_compose: str, role: str) -> dict[str, str]:
+    """The role's `environment` in the rendered compose file (each role is the compose service of its name)."""
     services = yaml.safe_load(rendered_compose)["services"]
-    environment = services[SERVICES[role]].get("environment") or {}
+    environment = services[roles.canonical(role)].get("environment") or {}
     if isinstance(environment, list):  # compose v1 may render KEY=VALUE items
         environment = dict(item.split("=", 1) for item in environment)
     # `config` prints a literal `$` escaped as `$$`; a container's env file takes values literally.
@@ -38,13 +32,19 @@ def env_file_lines(environment: dict[str, str]) -> str:
     return "".join(f"{key}={value}\n" for key, value in sorted(environment.items()))
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] not in SERVICES:
-        print(f"usage: python -m airfleet.nodeenv {{{'|'.join(SERVICES)}}} < rendered-compose.yml", file=sys.stderr)
-        return 2
-    sys.stdout.write(env_file_lines(role_environment(sys.stdin.read(), argv[0])))
+def run(args: argparse.Namespace) -> int:
+    sys.stdout.write(env_file_lines(role_environment(sys.stdin.read(), args.role)))
     return 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    from airfleet.cli import arg, run_module
+
+    return run_module("python -m airfleet.nodeenv",
+                      "print ROLE's environment from `docker compose config` on standard input, as an env file",
+                      run, argv,
+                      arg("role", choices=[*roles.ROLES, *roles.ALIASES]))
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -98,7 +98,8 @@ def dumps(obj: Any, *, max_bytes: int = DEFAULT_MAX_BYTES, by_value_modules: Ite
 def loads(data: bytes) -> Any:
     """Rebuild an object made by `dumps`; needs neither the DAG file nor its module."""
     if not data.startswith(MAGIC):
-        raise ValueError("not an airfleet.serialization payload (bad header); make it with airfleet.serialization.dumps")
+        raise ValueError("not an airfleet.serialization payload (bad header); "
+                         "make it with airfleet.serialization.dumps")
     return dill.loads(zlib.decompress(data[len(MAGIC):]))
 
 
@@ -232,7 +233,7 @@ def _variables(obj: Any) -> dict[str, Any]:
     if isinstance(func, types.FunctionType):
         found = {name: func.__globals__[name] for name in _global_names(func.__code__) if name in func.__globals__}
         cells = func.__closure__ or ()
-        for name, cell in zip(func.__code__.co_freevars, cells):
+        for name, cell in zip(func.__code__.co_freevars, cells, strict=False):
             try:
                 found[name] = cell.cell_contents
             except ValueError:  # an empty cell

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 from importlib import metadata
+
+from airfleet import __version__
 
 # (package, version, package, version, why): these two versions together do not work.
 KNOWN_BROKEN: tuple[tuple[str, str, str, str, str], ...] = (
@@ -22,3 +25,20 @@ def broken_combinations(installed: dict[str, str]) -> list[str]:
         for a, va, b, vb, why in KNOWN_BROKEN
         if installed.get(a) == va and installed.get(b) == vb
     ]
+
+
+def _installed(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def show(args: argparse.Namespace) -> int:
+    """`airfleet version`: this package and the versions a bug report needs."""
+    print(f"airfleet {__version__}")
+    for name in ("apache-airflow", "apache-airflow-providers-celery", "celery"):
+        version = _installed(name)
+        if version:
+            print(f"{name} {version}")
+    return 0

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from airfleet.cluster import ComposeCluster
 from tests.support import docker_setups
+from tests.support.cluster import ComposeCluster
 from tests.support.package_index import PackageIndex, wheel_from_installed, write_wheel
 from tests.support.registry import Registry
 
@@ -21,7 +21,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def docker_available() -> bool:
-    return shutil.which("docker") is not None and subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
 
 
 AIRFLOW_UID = 50000
@@ -29,7 +31,8 @@ AIRFLOW_UID = 50000
 
 def git(*args: str, cwd: Path) -> str:
     # The bare repository belongs to the containers' user; this process only writes objects into it.
-    command = ["git", "-c", "safe.directory=*", "-c", "user.name=Airfleet Tests", "-c", "user.email=tests@airfleet.invalid"]
+    command = ["git", "-c", "safe.directory=*", "-c", "user.name=Airfleet Tests",
+               "-c", "user.email=tests@airfleet.invalid"]
     return subprocess.run([*command, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
@@ -114,14 +117,6 @@ def cluster(tmp_path_factory):
             registry.stop()
 
 
-def ready_client(cluster: ComposeCluster, dag_id: str, timeout: float = 180):
-    """A client for the cluster, once `dag_id` is parsed and unpaused."""
-    client = cluster.client()
-    client.wait_for_dag(dag_id, timeout=timeout)
-    client.unpause(dag_id)
-    return client
-
-
 def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
@@ -146,7 +141,8 @@ class NodeNetwork:
                    "--name", name, "--timeout", "240", *options)
 
     def close(self) -> None:
-        workers = run("docker", "ps", "-aq", "--filter", f"network={self.network}", "--filter", "name=airfleet-worker-").stdout.split()
+        workers = run("docker", "ps", "-aq", "--filter", f"network={self.network}",
+                      "--filter", "name=airfleet-worker-").stdout.split()
         if workers:
             run("docker", "rm", "-f", *workers)
         for service in ("mysql", "redis", "api-server"):

@@ -73,7 +73,8 @@ def test_dag_runs_on_the_celery_worker(cluster):
         assert ti["state"] == "success"
         assert ti["hostname"] in worker_addresses, (ti["hostname"], worker_addresses)
     # The task itself saw the worker container's hostname.
-    xcom = client.json("GET", f"/api/v2/dags/airfleet_smoke/dagRuns/{run_id}/taskInstances/report/xcomEntries/return_value")
+    xcom = client.json("GET", f"/api/v2/dags/airfleet_smoke/dagRuns/{run_id}/taskInstances/report"
+                              "/xcomEntries/return_value")
     assert xcom["value"]["first"] == worker["Config"]["Hostname"]
 
 

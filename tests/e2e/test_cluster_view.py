@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tests import waiting
+from tests.support import waiting
 
 pytestmark = pytest.mark.e2e
 
@@ -173,7 +173,8 @@ def test_default_timezone_follows_the_display_zone_unless_set(cluster):
                             f"AIRFLOW_UI_TIMEZONE=Asia/Shanghai airfleet-entrypoint {read}; "
                             f"AIRFLOW_UI_TIMEZONE=Asia/Shanghai AIRFLOW__CORE__DEFAULT_TIMEZONE=Europe/Berlin "
                             f"airfleet-entrypoint {read}", timeout=600)
-    assert [line[3:] for line in shown.splitlines() if line.startswith("tz=")] == ["UTC", "Asia/Shanghai", "Europe/Berlin"]
+    zones = [line[3:] for line in shown.splitlines() if line.startswith("tz=")]
+    assert zones == ["UTC", "Asia/Shanghai", "Europe/Berlin"]
 
 
 # ---- in the browser ----
@@ -249,7 +250,8 @@ def test_the_cluster_page_in_the_ui_in_chromium(cluster, browser, busy_run):
         log_in(driver, cluster)
         nav = wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, "a[href$='plugin/cluster']"))
         nav.click()
-        wait(driver).until(lambda d: d.current_url.rstrip("/").endswith("/plugin/cluster") or "/plugin/cluster/" in d.current_url)
+        wait(driver).until(lambda d: d.current_url.rstrip("/").endswith("/plugin/cluster")
+                           or "/plugin/cluster/" in d.current_url)
 
         # The cluster's zone (UTC here), then this browser's: every time re-read in the zone.
         enter_page_frame(driver, "UTC")

@@ -22,8 +22,9 @@ from urllib.parse import quote
 import pytest
 
 from airfleet.client import AirflowClient
-from airfleet.fakes.dbt_cloud import FakeDbtCloud
-from airfleet.fakes.receivers import SmtpInbox, SnsInbox, WebhookInbox, wait_for
+from tests.support import waiting
+from tests.support.fakes.dbt_cloud import FakeDbtCloud
+from tests.support.fakes.receivers import SmtpInbox, SnsInbox, WebhookInbox
 
 pytestmark = pytest.mark.e2e
 
@@ -133,7 +134,7 @@ def runs(cluster, stage):
         return [name for name, key in started.items()
                 if sum(1 for row in rows.get(key, {}).values() if row["end_date"]) >= len(ENDS[name])]
 
-    wait_for(ended, count=len(started), timeout=120)
+    waiting.eventually(lambda: len(ended()) >= len(started), 120, "end record of every run")
     return {name: {"dag_id": dag_id, "run_id": run_id, "state": states[name]}
             for name, (dag_id, run_id) in started.items()}
 

@@ -114,8 +114,8 @@ def test_disabling_a_job_removes_its_dag_and_a_malformed_row_is_one_import_error
 
     def specs_error() -> str | None:
         errors = client.json("GET", "/api/v2/importErrors")["import_errors"]
-        return next((error["stack_trace"] for error in errors if error["filename"].endswith("airfleet_factory_specs.py")),
-                    None)
+        return next((error["stack_trace"] for error in errors
+                     if error["filename"].endswith("airfleet_factory_specs.py")), None)
 
     def stale(dag_id: str) -> bool:
         return client.json("GET", f"/api/v2/dags/{dag_id}")["is_stale"]

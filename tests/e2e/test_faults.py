@@ -22,9 +22,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests import waiting
-from tests.e2e.conftest import git_bundle_cluster, ready_client
-from tests.support import docker_setups
+from tests.e2e.conftest import git_bundle_cluster
+from tests.support import docker_setups, waiting
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -77,7 +76,7 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(cluster):
-    return ready_client(cluster, DAG)
+    return cluster.client_for(DAG)
 
 
 @pytest.fixture(autouse=True)

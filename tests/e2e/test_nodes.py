@@ -31,7 +31,8 @@ class Node:
     def container(self) -> str:
         return f"airfleet-worker-{self.name}"
 
-    def start(self, *options: str, name: str | None = None, env_file: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def start(self, *options: str, name: str | None = None,
+              env_file: Path | None = None) -> subprocess.CompletedProcess[str]:
         return self.network.start_worker(name or self.name, *options, env_file=env_file)
 
 
@@ -105,7 +106,8 @@ def test_a_virtualenv_task_on_the_node_installs_from_the_cluster_index(cluster, 
     client.unpause("airfleet_test_virtualenv_node")
     run_id = client.trigger("airfleet_test_virtualenv_node")
     assert client.wait_for_run("airfleet_test_virtualenv_node", run_id, timeout=420) == "success"
-    result = client.json("GET", f"{ti_path(run_id, 'airfleet_test_virtualenv_node', 'on_node')}/xcomEntries/return_value")
+    task = ti_path(run_id, "airfleet_test_virtualenv_node", "on_node")
+    result = client.json("GET", f"{task}/xcomEntries/return_value")
     assert result["value"]["origin"] == "the private package index"
     assert result["value"]["host"] == node.container
 
@@ -179,8 +181,9 @@ def test_drain_finishes_the_running_task_and_takes_no_new_one(cluster, node):
 def test_doctor_finds_a_worker_with_a_different_secret_key(cluster, node, tmp_path):
     """A worker with its own [api] secret_key runs tasks but its logs answer 403: doctor says so."""
     odd_env = tmp_path / "odd.env"
-    odd_env.write_text("".join(line + "\n" for line in node.env_file.read_text().splitlines()
-                               if not line.startswith("AIRFLOW_API_SECRET_KEY=")) + "AIRFLOW_API_SECRET_KEY=" + "0" * 64 + "\n")
+    kept = "".join(line + "\n" for line in node.env_file.read_text().splitlines()
+                   if not line.startswith("AIRFLOW_API_SECRET_KEY="))
+    odd_env.write_text(kept + "AIRFLOW_API_SECRET_KEY=" + "0" * 64 + "\n")
     run("docker", "rm", "-f", node.container)
     started = node.start("--queues", "node2", env_file=odd_env)
     assert started.returncode == 0, started.stderr

@@ -34,7 +34,8 @@ class Runs:
         return {(ti["task_id"], ti["map_index"]): ti for ti in self.client.task_instances(dag_id, self.run_ids[dag_id])}
 
     def states_of(self, dag_id: str) -> dict[str, str]:
-        return {f"{task}[{index}]" if index >= 0 else task: ti["state"] for (task, index), ti in self.tasks(dag_id).items()}
+        return {f"{task}[{index}]" if index >= 0 else task: ti["state"]
+                for (task, index), ti in self.tasks(dag_id).items()}
 
     def xcom(self, dag_id: str, task_id: str) -> Any:
         path = f"/api/v2/dags/{dag_id}/dagRuns/{self.run_ids[dag_id]}/taskInstances/{task_id}/xcomEntries/return_value"

@@ -41,7 +41,8 @@ def dag_source(repo, version: str) -> str:
 
 
 def xcom(client, run_id: str, task_id: str):
-    return client.json("GET", f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value")["value"]
+    path = f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"
+    return client.json("GET", path)["value"]
 
 
 def test_merge_is_runnable_within_seconds_and_runs_keep_their_commit(cluster, pipeline_node):

@@ -1,7 +1,7 @@
 """The Spark DAG on the cluster: the submit task defers while the driver runs (holding no worker
 slot), the data-quality check runs in the triggerer container, and the run succeeds.
 
-Spark runs on this host from pip pyspark (tests/integration/spark_cluster.py), its REST server
+Spark runs on this host from pip pyspark (tests/support/spark_cluster.py), its REST server
 bound to the cluster network's gateway so the worker and triggerer containers reach it; the
 driver writes into the cluster's DAG folder, which the triggerer sees under /opt/airflow/dags.
 """
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.integration import spark_cluster
+from tests.support import spark_cluster
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -47,14 +47,6 @@ def ti_state(client, run_id: str) -> dict:
     return client.json("GET", f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/submit")
 
 
-def wait_for(predicate, what: str, timeout: float = 180):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(1)
-    return value
-
-
 def test_spark_task_defers_without_a_worker_slot_and_checks_the_output(cluster, spark):
     dags_dir = Path(cluster.env["AIRFLEET_DAGS_DIR"])
     name = f"spark-out-{uuid.uuid4().hex[:6]}"
@@ -66,8 +58,8 @@ def test_spark_task_defers_without_a_worker_slot_and_checks_the_output(cluster, 
         "output": f"/opt/airflow/dags/{name}", "seconds": 45,
     })
 
-    wait_for(lambda: ti_state(client, run_id)["state"] == "deferred", "the submit task to defer")
-    driver = wait_for(lambda: spark.drivers()[-1:], "the driver")[0]
+    eventually(lambda: ti_state(client, run_id)["state"] == "deferred", 180, "deferral of the submit task")
+    driver = eventually(lambda: spark.drivers()[-1:], 180, "Spark driver")[0]
     assert spark.state(driver) in ("SUBMITTED", "RUNNING")
     # While the driver runs: no pool slot and no Celery task is held for the waiting task.
     pool = client.json("GET", "/api/v2/pools/default_pool")
@@ -75,10 +67,11 @@ def test_spark_task_defers_without_a_worker_slot_and_checks_the_output(cluster, 
 
     def no_celery_task_of_the_dag():
         # The task process reports the deferral, then exits; its Celery task ends a moment later.
-        active = json.loads(cluster.compose("exec", "-T", "worker", "python", "-c", ACTIVE_TASKS).strip().splitlines()[-1])
+        out = cluster.compose("exec", "-T", "worker", "python", "-c", ACTIVE_TASKS)
+        active = json.loads(out.strip().splitlines()[-1])
         return not [task for tasks in active.values() for task in tasks if DAG in json.dumps(task)]
 
-    wait_for(no_celery_task_of_the_dag, "the worker to hold no task of the DAG", timeout=60)
+    eventually(no_celery_task_of_the_dag, 60, "moment the worker holds no task of the DAG")
     assert spark.state(driver) in ("SUBMITTED", "RUNNING"), "the driver ended before the check: make it longer"
     assert ti_state(client, run_id)["state"] == "deferred"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import ready_client
 from tests.e2e.test_nodes import log_lines
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +21,7 @@ def xcom(client, dag_id: str, run_id: str, task_id: str):
 
 @pytest.fixture(scope="module")
 def client(cluster):
-    return ready_client(cluster, DAG)
+    return cluster.client_for(DAG)
 
 
 def test_packages_come_from_the_cluster_index_and_from_an_index_the_operator_names(client):

@@ -8,13 +8,11 @@ column, and fixed by the cluster-policy module binding enum members by value.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from airflow.models.callback import CallbackType
 
-from tests.integration import databases, images
+from tests.support import databases, images
 
 pytestmark = pytest.mark.integration
 
@@ -24,12 +22,7 @@ INSERT = sa.text("INSERT INTO callback_probe (type) VALUES (:type)")
 @pytest.fixture(scope="module")
 def mysql():
     images.docker_or_skip()
-    name = f"airfleet-alert-test-mysql-{uuid.uuid4().hex[:6]}"
-    env = {"MYSQL_ROOT_PASSWORD": databases.PASSWORD, "MYSQL_DATABASE": "airflow", "MYSQL_USER": "airflow",
-           "MYSQL_PASSWORD": databases.PASSWORD}
-    address = databases._start(images.mysql_image(), name, 3306, env, ["--innodb-flush-log-at-trx-commit=0"])
-    database = databases.Database("mysql", name, f"mysql+mysqldb://airflow:{databases.PASSWORD}@{address}/airflow",
-                                  [])
+    database = databases.start_mysql()
     try:
         databases.wait_ready(database)
         engine = database.engine()

@@ -13,7 +13,7 @@ from airfleet.alerts import senders
 from airfleet.alerts.message import Alert
 from airfleet.alerts.notifier import FailureNotifier
 from airfleet.alerts.settings import AlertSettings
-from airfleet.fakes.receivers import SmtpInbox, SnsInbox, WebhookInbox
+from tests.support.fakes.receivers import SmtpInbox, SnsInbox, WebhookInbox
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from airfleet.retention import db_clean_command
-from tests.integration import databases, images, purge_data
+from tests.support import databases, images, purge_data
 
 pytestmark = pytest.mark.integration
 

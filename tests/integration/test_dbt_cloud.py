@@ -25,7 +25,7 @@ from airflow.sdk.exceptions import TaskDeferred
 
 from airfleet.dbt.operator import DbtCloudRunFailed, DbtCloudRunOperator, DbtCloudTriggerUnconfirmed, run_key
 from airfleet.dbt.trigger import DbtCloudRunTrigger
-from airfleet.fakes.dbt_cloud import FakeDbtCloud
+from tests.support.fakes.dbt_cloud import FakeDbtCloud
 
 pytestmark = pytest.mark.integration
 
@@ -205,7 +205,7 @@ def test_a_retry_after_a_failed_run_starts_a_new_one(fake):
 
 EXAMPLE_RUN = """
 import json, os, sys
-from airfleet.fakes.dbt_cloud import FakeDbtCloud
+from tests.support.fakes.dbt_cloud import FakeDbtCloud
 fake = FakeDbtCloud(token="tok", scripts={1: "10", 2: "20"}).start()  # first poll: the DAG polls every 30 s
 os.environ["AIRFLOW_CONN_DBT_CLOUD_DEFAULT"] = json.dumps(
     {"conn_type": "dbt_cloud", "login": "1", "password": "tok", "host": fake.url})

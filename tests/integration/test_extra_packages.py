@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.images import docker_or_skip, ensure_base_image
 from tests.support import docker_setups
+from tests.support.images import docker_or_skip, ensure_base_image
 
 ROOT = Path(__file__).parents[2]
 
@@ -58,4 +58,5 @@ def test_a_package_that_conflicts_with_the_lock_stops_the_build_naming_it(tmp_pa
     assert "requirements/extra.txt cannot be installed with Airflow's pins" in result.stderr
     assert "apache-airflow" in result.stderr
     assert "building airfleet/airflow failed" in result.stderr.strip().splitlines()[-1]
-    assert subprocess.run(["docker", "image", "inspect", f"airfleet/airflow:{tag}"], capture_output=True).returncode != 0
+    inspect = subprocess.run(["docker", "image", "inspect", f"airfleet/airflow:{tag}"], capture_output=True)
+    assert inspect.returncode != 0

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.images import BASE_IMAGE, docker_or_skip, ensure_base_image
 from tests.support import docker_setups
+from tests.support.images import BASE_IMAGE, docker_or_skip, ensure_base_image
 
 ROOT = Path(__file__).parents[2]
-BUILDERS = {"buildkit": (r"^#\d+ \[\d+/\d+\] RUN apt-get", "CACHED"), "legacy": (r"^Step \d+/\d+ : RUN apt-get", "Using cache")}
+BUILDERS = {"buildkit": (r"^#\d+ \[\d+/\d+\] RUN apt-get", "CACHED"),
+            "legacy": (r"^Step \d+/\d+ : RUN apt-get", "Using cache")}
 
 
 def builder_env(builder: str) -> dict[str, str]:
@@ -42,9 +43,11 @@ def broken_apt_base() -> str:
     docker_or_skip()
     ensure_base_image()
     tag = "airfleet-test/broken-apt:1"
-    dockerfile = (f"FROM {BASE_IMAGE}\nRUN printf '#!/bin/sh\\necho \"E: the package mirror is unreachable (test)\" >&2\\n"
+    dockerfile = (f"FROM {BASE_IMAGE}\n"
+                  "RUN printf '#!/bin/sh\\necho \"E: the package mirror is unreachable (test)\" >&2\\n"
                   "exit 100\\n' > /usr/local/bin/apt-get && chmod +x /usr/local/bin/apt-get\n")
-    subprocess.run(["docker", "build", "-q", "-t", tag, "-"], input=dockerfile, text=True, capture_output=True, check=True)
+    subprocess.run(["docker", "build", "-q", "-t", tag, "-"], input=dockerfile, text=True, capture_output=True,
+                   check=True)
     yield tag
     subprocess.run(["docker", "rmi", "-f", tag], capture_output=True)
 

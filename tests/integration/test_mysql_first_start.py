@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.integration import images
+from tests.support import images
 
 PASSWORD = "airfleet-first-start-test"
 ENV = ["-e", f"MYSQL_ROOT_PASSWORD={PASSWORD}", "-e", "MYSQL_DATABASE=airflow", "-e", "MYSQL_USER=airflow",
@@ -66,5 +66,6 @@ def test_a_volume_holding_something_else_is_refused_and_kept(volume):
     assert result.stderr.strip().splitlines()[-1] == (
         "airfleet-mysql: /var/lib/mysql holds files but no MySQL data directory; mount the right volume, "
         "or delete this one (bin/down --volumes) if nothing in it is needed")
-    kept = docker("run", "--rm", "-v", f"{volume}:/var/lib/mysql", "--entrypoint", "cat", image, "/var/lib/mysql/notes.txt")
+    kept = docker("run", "--rm", "-v", f"{volume}:/var/lib/mysql", "--entrypoint", "cat", image,
+                  "/var/lib/mysql/notes.txt")
     assert kept.stdout == "precious\n"

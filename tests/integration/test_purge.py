@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from airfleet import cli
-from tests.integration import databases, images, purge_data
+from tests.support import databases, images, purge_data
 
 pytestmark = pytest.mark.integration
 
@@ -100,7 +100,8 @@ def snapshot(database, *dag_ids: str) -> Snapshot:
                         if found:
                             mentions[dag_id][f"{table.name}.{column.name}"] = found
         dag = metadata.tables["dag"]
-        paused = dict(connection.execute(sa.select(dag.c.dag_id, dag.c.is_paused).where(dag.c.dag_id.in_(dag_ids))).all())
+        query = sa.select(dag.c.dag_id, dag.c.is_paused).where(dag.c.dag_id.in_(dag_ids))
+        paused = dict(connection.execute(query).all())
     engine.dispose()
     return Snapshot(rows, mentions, {dag_id: bool(value) for dag_id, value in paused.items()})
 

@@ -18,8 +18,8 @@ from airflow.sdk.exceptions import AirflowException, TaskDeferred
 
 from airfleet.spark.attach import MemoryRegistry
 from airfleet.spark.operator import SparkRestSubmitOperator
-from tests.integration import spark_cluster
-from tests.integration.spark_cluster import run_trigger_elsewhere, run_trigger_here, task_context
+from tests.support import spark_cluster
+from tests.support.spark_cluster import run_trigger_elsewhere, run_trigger_here, task_context
 
 pytestmark = pytest.mark.integration
 

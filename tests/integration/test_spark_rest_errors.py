@@ -13,8 +13,9 @@ from airflow.sdk.exceptions import AirflowException
 from airfleet.spark.attach import MemoryRegistry
 from airfleet.spark.operator import SparkRestSubmitOperator
 from airfleet.spark.trigger import SparkDriverTrigger
-from airfleet.cluster import free_port
-from tests.integration.spark_cluster import FakeSparkRest, first_event, task_context
+from tests.support.fakes.spark_rest import FakeSparkRest
+from tests.support.ports import free_port
+from tests.support.spark_cluster import first_event, task_context
 
 pytestmark = pytest.mark.integration
 

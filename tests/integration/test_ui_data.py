@@ -4,9 +4,8 @@ DAGs, and every time shown with the offset of its own instant across New York's 
 
 from __future__ import annotations
 
-import subprocess
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -16,34 +15,21 @@ from sqlalchemy.orm import Session
 from airfleet.ui import app as ui_app
 from airfleet.ui import runs
 from airfleet.ui.workers import Worker, WorkerReply
-from tests.integration import databases, images
-from tests.integration.purge_data import BUNDLE, Filler, ensure_bundle, new_id
+from tests.support import databases, images
+from tests.support.purge_data import BUNDLE, Filler, ensure_bundle, new_id
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "airfleet-ui-test"
-
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 3, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
     images.docker_or_skip()
-    name = f"airfleet-ui-test-mysql-{uuid.uuid4().hex[:6]}"
-    env = {"MYSQL_ROOT_PASSWORD": PASSWORD, "MYSQL_DATABASE": "airflow", "MYSQL_USER": "airflow",
-           "MYSQL_PASSWORD": PASSWORD}
-    subprocess.run(["docker", "run", "-d", "--name", name, "-p", "127.0.0.1::3306",
-                    *[item for key, value in env.items() for item in ("-e", f"{key}={value}")],
-                    images.mysql_image(), "--innodb-flush-log-at-trx-commit=0"], check=True, capture_output=True)
-    database = databases.Database("mysql", name, "", [])
+    database = databases.migrated("mysql", tmp_path_factory.mktemp("airflow-home-ui"))
     try:
-        address = subprocess.run(["docker", "port", name, "3306"], check=True, capture_output=True,
-                                 text=True).stdout.splitlines()[0].strip()
-        database.url = f"mysql+mysqldb://airflow:{PASSWORD}@{address}/airflow"
-        databases.wait_ready(database)
-        databases.migrate(database, tmp_path_factory.mktemp("airflow-home-ui"))
         # As Airflow's own engine does: TIMESTAMP columns read and written in UTC.
         engine = sa.create_engine(database.url, connect_args={"init_command": "SET time_zone = '+00:00'"})
         yield engine
@@ -65,16 +51,18 @@ def state(engine):
         f = Filler(connection, metadata)
         tables = metadata.tables
         for name, dag_id in ids.items():
-            f.add("dag", dag_id=dag_id, bundle_name=BUNDLE, fileloc=f"/dags/{dag_id}.py", relative_fileloc=f"{dag_id}.py",
+            f.add("dag", dag_id=dag_id, bundle_name=BUNDLE, fileloc=f"/dags/{dag_id}.py",
+                  relative_fileloc=f"{dag_id}.py",
                   is_paused=name == "new", is_stale=name == "stale", timetable_summary="0 2 * * *",
                   next_dagrun_create_after=utc(9, 7) if name == "etl" else None)
         etl, hidden = ids["etl"], ids["hidden"]
         f.add("dag_run", dag_id=etl, run_id="scheduled_1", run_type="scheduled", state="success", run_after=utc(7, 7),
               start_date=utc(7, 7, 1), end_date=utc(7, 7, 5))
-        f.add("dag_run", dag_id=etl, run_id="scheduled_2", run_type="scheduled", state="running", run_after=utc(8, 6, 30),
-              start_date=utc(8, 6, 31))
+        f.add("dag_run", dag_id=etl, run_id="scheduled_2", run_type="scheduled", state="running",
+              run_after=utc(8, 6, 30), start_date=utc(8, 6, 31))
         f.add("dag_run", dag_id=hidden, run_id="manual_1", run_type="manual", state="running", run_after=utc(8, 6))
-        triggerer = f.add("job", job_type="TriggererJob", state="running", hostname="10.0.0.5", latest_heartbeat=utc(8, 12))
+        triggerer = f.add("job", job_type="TriggererJob", state="running", hostname="10.0.0.5",
+                          latest_heartbeat=utc(8, 12))
         picked_up = f.add("trigger", classpath="airflow.triggers.temporal.DateTimeTrigger", kwargs="{}",
                           created_date=utc(8, 7, 20), triggerer_id=triggerer)
         waiting = f.add("trigger", classpath="airflow.triggers.temporal.DateTimeTrigger", kwargs="{}",

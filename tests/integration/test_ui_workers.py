@@ -9,15 +9,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import uuid
 from functools import partial
 
 import pytest
 from celery import Celery
 
 from airfleet.ui.workers import WorkerSource
-from tests.integration import images
-from tests import waiting
+from tests.support import containers, images, waiting
 
 pytestmark = pytest.mark.integration
 
@@ -42,15 +40,11 @@ APP = textwrap.dedent("""
 def broker_url():
     images.docker_or_skip()
     image = images.ensure_image("airfleet/redis:local", images.ROOT / "docker" / "redis" / "Dockerfile", images.ROOT)
-    name = f"airfleet-ui-test-redis-{uuid.uuid4().hex[:6]}"
-    subprocess.run(["docker", "run", "-d", "--name", name, "-e", f"REDIS_PASSWORD={PASSWORD}", "-p", "127.0.0.1::6379",
-                    image], check=True, capture_output=True)
+    container, address = containers.start(image, "redis", 6379, {"REDIS_PASSWORD": PASSWORD})
     try:
-        address = subprocess.run(["docker", "port", name, "6379"], check=True, capture_output=True,
-                                 text=True).stdout.splitlines()[0].strip()
         yield f"redis://:{PASSWORD}@{address}/0"
     finally:
-        subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
+        container.stop()
 
 
 eventually = partial(waiting.eventually, timeout=60, poll=0.5)

@@ -25,18 +25,18 @@ from cryptography.x509.oid import NameOID
 
 HTTP_PORT, HTTPS_PORT = 8080, 8443
 
-SERVE = """
+SERVE = f"""
 import functools, http.server, ssl, sys, threading
 handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory="/srv/index")
-plain = http.server.ThreadingHTTPServer(("", %d), handler)
-secure = http.server.ThreadingHTTPServer(("", %d), handler)
+plain = http.server.ThreadingHTTPServer(("", {HTTP_PORT}), handler)
+secure = http.server.ThreadingHTTPServer(("", {HTTPS_PORT}), handler)
 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 context.load_cert_chain("/srv/tls/server.pem", "/srv/tls/server.key")
 secure.socket = context.wrap_socket(secure.socket, server_side=True)
 threading.Thread(target=plain.serve_forever, daemon=True).start()
 print("serving", flush=True)
 secure.serve_forever()
-""" % (HTTP_PORT, HTTPS_PORT)
+"""
 
 
 def _record_hash(data: bytes) -> str:
@@ -48,7 +48,8 @@ def write_wheel(folder: Path, name: str, version: str, files: dict[str, bytes]) 
     dist_info = f"{name.replace('-', '_')}-{version}.dist-info"
     files = {**files,
              f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-             f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: airfleet-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+             f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: airfleet-tests\nRoot-Is-Purelib: true\n"
+                                   b"Tag: py3-none-any\n"}
     record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files.items())
     wheel = folder / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -78,19 +79,23 @@ def write_index(root: Path, wheels: list[Path]) -> None:
     for project, files in projects.items():
         page = root / "simple" / project
         page.mkdir(parents=True, exist_ok=True)
-        links = "".join(f'<a href="../../packages/{html.escape(w.name)}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}">'
-                        f"{html.escape(w.name)}</a>\n" for w in files)
+        links = "".join(f'<a href="../../packages/{html.escape(w.name)}'
+                        f'#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}">{html.escape(w.name)}</a>\n'
+                        for w in files)
         (page / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
 
 
 def _certificate(subject: str, key, issuer_name: x509.Name, issuer_key, ca: bool, hosts: list[str]) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
                .issuer_name(issuer_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
                .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
     if ca:
-        builder = builder.add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        usage = x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                              data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                              encipher_only=False, decipher_only=False)
+        builder = builder.add_extension(usage, critical=True)
     else:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())

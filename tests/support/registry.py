@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.support.ports import free_port
 
 CONFIG = """version: 0.1
 log:
@@ -24,12 +25,6 @@ storage:
 http:
   addr: 127.0.0.1:{port}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 MISSING = "no docker-registry (Debian's package docker-registry; bin/test installs it when run as root)"
@@ -49,7 +44,7 @@ class Registry:
         self._wait()
 
     @classmethod
-    def start_or_none(cls, folder: Path) -> "Registry | None":
+    def start_or_none(cls, folder: Path) -> Registry | None:
         return cls(folder) if shutil.which("docker-registry") else None
 
     @property

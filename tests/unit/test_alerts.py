@@ -6,8 +6,6 @@ from __future__ import annotations
 import textwrap
 from types import SimpleNamespace
 
-import pytest
-
 from airfleet.alerts import senders
 from airfleet.alerts.message import MAX_EXCEPTION_CHARS, Alert
 from airfleet.alerts.notifier import FailureNotifier

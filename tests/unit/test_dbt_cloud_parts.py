@@ -3,9 +3,9 @@ errors are worth another poll, and the run marker."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import aiohttp
@@ -14,7 +14,9 @@ import requests
 
 from airfleet.dbt.hook import DbtCloudRunHook, base_url, is_transient, status_name
 from airfleet.dbt.operator import DbtCloudRunOperator, run_key
-from airfleet.fakes.dbt_cloud import FakeRun, Script, ScriptError, Step
+from tests.support.fakes.dbt_cloud import FakeRun, Script, ScriptError, Step
+
+ROOT = Path(__file__).parents[2]
 
 
 @pytest.mark.parametrize(("text", "steps", "trigger_http"), [
@@ -53,8 +55,8 @@ def test_an_ended_run_is_not_cancelled():
 
 
 def test_the_fake_runs_from_the_command_line_and_refuses_a_bad_script():
-    result = subprocess.run([sys.executable, "-m", "airfleet.fakes.dbt_cloud", "--script", "42=1,7"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "tests.support.fakes.dbt_cloud", "--script", "42=1,7"],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 2 and "'7' is neither a dbt status" in result.stderr
 
 
@@ -90,7 +92,7 @@ def response(code: int) -> requests.Response:
     (aiohttp.ClientResponseError(None, (), status=502), True),  # type: ignore[arg-type]
     (aiohttp.ClientResponseError(None, (), status=403), False),  # type: ignore[arg-type]
     (aiohttp.ServerDisconnectedError(), True),
-    (asyncio.TimeoutError(), True),
+    (TimeoutError(), True),
     (ValueError("bad JSON"), False),
 ])
 def test_only_transient_errors_are_worth_another_poll(error, transient):

@@ -76,7 +76,8 @@ def test_malformed_secret_is_not_echoed(tmp_path):
 def test_load_names_missing_variables(tmp_path):
     path = tmp_path / ".env"
     envfile.init(path)
-    path.write_text("\n".join(l for l in path.read_text().splitlines() if not l.startswith("REDIS_PASSWORD=")))
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(line for line in lines if not line.startswith("REDIS_PASSWORD=")))
     with pytest.raises(envfile.EnvFileError, match="missing REDIS_PASSWORD"):
         envfile.load(path)
 

@@ -128,7 +128,8 @@ def test_container_task_ships_a_callable_with_airfleet_container():
 
 
 DIAMOND = {
-    "tasks": [{"id": str(n), "name": f"step{n}", "type": "bash", "params": {"bash_command": f"echo {n}"}} for n in (1, 2, 3, 4)],
+    "tasks": [{"id": str(n), "name": f"step{n}", "type": "bash", "params": {"bash_command": f"echo {n}"}}
+              for n in (1, 2, 3, 4)],
     "jobs": [
         {"id": "a", "name": "first", "tasks": ["1", "2", "3", "4"], "params": {"day": "today"},
          "dependencies": [{"task_id": "2", "pid": "1"}, {"task_id": "3", "pid": "1"},

@@ -163,7 +163,8 @@ def test_add_list_disable_enable(url, tmp_path, capsys):
     assert "job '11' disabled; its DAG disappears after the next parse" in capsys.readouterr().out
     assert airfleet("list", "job") == 0
     listing = capsys.readouterr().out.splitlines()
-    assert [line.split()[:4] for line in listing] == [["job", "10", "greet", "enabled"], ["job", "11", "wave", "disabled"]]
+    assert [line.split()[:4] for line in listing] == [["job", "10", "greet", "enabled"],
+                                                      ["job", "11", "wave", "disabled"]]
     assert "factory_job_wave" not in dag_ids(sources.db_documents())
 
     assert airfleet("enable", "job", "11") == 0
@@ -184,7 +185,8 @@ def test_add_checks_references_against_the_tables_and_writes_nothing_when_wrong(
 
     extra.write_text('jobs:\n  - {id: "12", name: again, tasks: ["1"], enabled: maybe}\n')
     assert airfleet("add", str(extra)) == 1
-    assert "extra.yaml: job '12' (again), field 'enabled': expected true or false, got \"maybe\"" in capsys.readouterr().err
+    expected = "extra.yaml: job '12' (again), field 'enabled': expected true or false, got \"maybe\""
+    assert expected in capsys.readouterr().err
 
     extra.write_text('jobs:\n  - {id: "12", name: again, tasks: ["1"]}\n')
     assert airfleet("add", str(extra)) == 0
@@ -200,7 +202,8 @@ def test_enabling_a_record_that_is_malformed_is_refused(filled, capsys):
 
 def test_init_creates_the_tables_and_the_connection(url, monkeypatch, capsys):
     registered = []
-    monkeypatch.setattr("airfleet.factory.command.register_connection", lambda location: registered.append(location) or "ok")
+    monkeypatch.setattr("airfleet.factory.command.register_connection",
+                        lambda location: registered.append(location) or "ok")
     assert airfleet("init") == 0
     assert registered == [url]
     assert set(sa.inspect(db.engine(url)).get_table_names()) == {

@@ -25,7 +25,8 @@ def test_wait_gives_up_with_the_last_error():
 
 def test_unknown_role_is_a_usage_error(capsys):
     assert health.main(["nonsense"]) == 2
-    assert "usage" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "invalid choice: 'nonsense'" in err and "see python -m airfleet.health --help" in err
 
 
 def test_missing_configuration_is_reported(monkeypatch, capsys):

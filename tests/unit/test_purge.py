@@ -72,7 +72,8 @@ def test_a_foreign_key_cycle_is_refused_by_name():
     md = schema()
     sa.Table("a", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("dag_id", sa.String(250)),
              sa.Column("b_id", sa.Integer, sa.ForeignKey("b.id")))
-    sa.Table("b", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("a_id", sa.Integer, sa.ForeignKey("a.id")))
+    sa.Table("b", md, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("a_id", sa.Integer, sa.ForeignKey("a.id")))
     with pytest.raises(PurgeError, match="cycle"):
         build_plan(md, ["etl"])
 

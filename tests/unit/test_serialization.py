@@ -162,7 +162,8 @@ def test_dag_file_objects_run_where_the_file_is_absent(dag_module):
         "instance": (m.DEFAULT_RULE, "[obj.passes({'n': 6}), type(obj).__name__, obj.minimum]"),
         "bound method": (m.DEFAULT_RULE.passes, "obj({'n': 4})"),
         "partial": (m.partial_label, "obj(99)"),
-        "data with a shipped function": ({"rules": [m.Rule("x", 1)], "fn": m.label}, "obj['fn'](obj['rules'][0].minimum)"),
+        "data with a shipped function": ({"rules": [m.Rule("x", 1)], "fn": m.label},
+                                         "obj['fn'](obj['rules'][0].minimum)"),
     }, Path(m.__file__))
     assert results == {
         "closure with helpers and globals": [

@@ -12,6 +12,7 @@ import tarfile
 from airfleet.container import EXIT_NOT_JSON, EXIT_PYTHON_MISMATCH, read_result, task_archive
 from tests.unit.test_serialization import dag_module  # noqa: F401 - fixture
 
+
 def run_archive(archive: bytes, root) -> subprocess.CompletedProcess[str]:
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(root, filter="fully_trusted")

@@ -1,5 +1,5 @@
 """docker/airflow/tuning.env: every line a real Airflow setting with a reason, read by every role,
-and the bench's pairing of it with stock defaults."""
+and the benchmarks' pairing of it with stock defaults."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import yaml
 from airflow.configuration import conf
 
-from airfleet import bench, envfile
+from airfleet import envfile
+from benchmarks import scenarios
 
 ROOT = Path(__file__).parents[2]
 TUNING = ROOT / "docker" / "airflow" / "tuning.env"
@@ -50,10 +51,10 @@ def test_every_airflow_role_reads_the_tuning_file_and_stock_can_replace_it():
 def test_ratios_divide_airfleet_by_stock_for_numbers_both_have():
     stock = {"wall_s": 10.0, "hop_s": {"p50": 1.0, "p95": None}, "tasks": 200, "only_stock": 3}
     tuned = {"wall_s": 7.0, "hop_s": {"p50": 0.1, "p95": 0.2}, "tasks": 200, "only_tuned": 1}
-    assert bench.ratios(stock, tuned) == {"wall_s": 0.7, "hop_s": {"p50": 0.1}, "tasks": 1.0}
+    assert scenarios.ratios(stock, tuned) == {"wall_s": 0.7, "hop_s": {"p50": 0.1}, "tasks": 1.0}
 
 
 def test_spread_and_flatten():
-    assert bench.spread([0.4, 0.1, 0.2, 0.3, 10.0]) == {"p50": 0.3, "p95": 10.0, "mean": 2.2, "max": 10.0}
-    assert bench.spread([]) == {"p50": None, "p95": None, "mean": None, "max": None}
-    assert bench.flatten({"a": {"b": 1, "c": {"d": 2}}, "e": 3}) == [("a.b", 1), ("a.c.d", 2), ("e", 3)]
+    assert scenarios.spread([0.4, 0.1, 0.2, 0.3, 10.0]) == {"p50": 0.3, "p95": 10.0, "mean": 2.2, "max": 10.0}
+    assert scenarios.spread([]) == {"p50": None, "p95": None, "mean": None, "max": None}
+    assert scenarios.flatten({"a": {"b": 1, "c": {"d": 2}}, "e": 3}) == [("a.b", 1), ("a.c.d", 2), ("e", 3)]

@@ -3,16 +3,16 @@ Flower links, and every time in the requested zone with the offset of its own in
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from airfleet.ui import view
 from airfleet.ui.runs import DagRow, LastRun, TaskRow
 from airfleet.ui.workers import Worker, WorkerReply
 from airfleet.ui.zones import get_zone
 
-NOW = datetime(2026, 3, 8, 12, 0, tzinfo=timezone.utc)  # New York has been on EDT since 07:00 UTC
-BEFORE_DST = datetime(2026, 3, 8, 6, 30, tzinfo=timezone.utc)
-AFTER_DST = datetime(2026, 3, 8, 7, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)  # New York has been on EDT since 07:00 UTC
+BEFORE_DST = datetime(2026, 3, 8, 6, 30, tzinfo=UTC)
+AFTER_DST = datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
 RUN_ID = "manual__2026-03-08T06:30:00+00:00"
 
 RUNNING = TaskRow(dag_id="etl", run_id=RUN_ID, task_id="load", map_index=-1, try_number=1, state="running",
@@ -25,7 +25,7 @@ WAITING = TaskRow(dag_id="etl", run_id=RUN_ID, task_id="wait2", map_index=-1, tr
                   start_date=AFTER_DST, queue="default", host=None, celery_id="c-00")
 DAG = DagRow(dag_id="etl", paused=False, schedule="0 2 * * *",
              last_run=LastRun(RUN_ID, "running", BEFORE_DST, BEFORE_DST, None),
-             next_run=datetime(2026, 3, 9, 6, 0, tzinfo=timezone.utc))
+             next_run=datetime(2026, 3, 9, 6, 0, tzinfo=UTC))
 NEVER_RUN = DagRow(dag_id="new", paused=True, schedule=None, last_run=None, next_run=None)
 BUSY = Worker(node="celery@3f2a1b4c5d6e", answering=True, heartbeat_age=1.26,
               reply=WorkerReply(queues=("default",), active=("c-1", "c-2", "c-unreadable"), concurrency=16))

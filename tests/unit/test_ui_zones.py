@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,7 +22,7 @@ from airfleet.ui.zones import (
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def shown(moment: datetime, zone: str) -> tuple[str, str, str]:
@@ -61,7 +61,7 @@ def test_offsets_that_are_not_whole_hours():
 
 
 def test_stamp_keeps_the_instant_in_utc_to_the_second():
-    result = stamp(datetime(2026, 3, 8, 6, 59, 59, 999999, tzinfo=timezone.utc), get_zone("America/New_York"))
+    result = stamp(datetime(2026, 3, 8, 6, 59, 59, 999999, tzinfo=UTC), get_zone("America/New_York"))
     assert result is not None and result["utc"] == "2026-03-08T06:59:59Z"
     assert stamp(None, get_zone("UTC")) is None
 

@@ -30,7 +30,7 @@ class Alert:
     reason: str | None = None  # a DAG run's failure reason (timed_out, task_failure, ...)
 
     @classmethod
-    def from_task_context(cls, context: dict[str, Any]) -> "Alert":
+    def from_task_context(cls, context: dict[str, Any]) -> Alert:
         ti = context["ti"]
         map_index = getattr(ti, "map_index", -1)
         return cls(
@@ -42,7 +42,7 @@ class Alert:
         )
 
     @classmethod
-    def from_dag_context(cls, context: dict[str, Any]) -> "Alert":
+    def from_dag_context(cls, context: dict[str, Any]) -> Alert:
         dag, ti = context["dag"], context.get("ti")  # ti: the run's last task instance, when known
         reason = str(context.get("reason") or "unknown")
         return cls(

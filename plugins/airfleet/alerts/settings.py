@@ -47,7 +47,8 @@ class AlertSettings:
 
     @property
     def destinations(self) -> list[str]:
-        found = [("email", bool(self.recipients)), ("webhook", bool(self.webhook_url)), ("sns", bool(self.sns_topic_arn))]
+        found = [("email", bool(self.recipients)), ("webhook", bool(self.webhook_url)),
+                 ("sns", bool(self.sns_topic_arn))]
         return [name for name, on in found if on]
 
     @classmethod
@@ -55,7 +56,7 @@ class AlertSettings:
         return [field.name for field in fields(cls)]
 
     @classmethod
-    def resolve(cls, environ: Mapping[str, str], override: Mapping[str, Any] | None = None) -> "AlertSettings":
+    def resolve(cls, environ: Mapping[str, str], override: Mapping[str, Any] | None = None) -> AlertSettings:
         values: dict[str, str] = {}
         for key in cls.keys():
             value = environ.get(ENV_PREFIX + key.upper(), "").strip()

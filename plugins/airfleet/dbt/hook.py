@@ -62,8 +62,6 @@ def is_transient(error: BaseException) -> bool:
 class DbtCloudRunHook(DbtCloudHook):
     """DbtCloudHook reaching any base URL, classifying HTTP errors, never resending a run trigger."""
 
-    hook_name = "dbt Cloud (Airfleet)"
-
     def __init__(self, dbt_cloud_conn_id: str = DbtCloudHook.default_conn_name, timeout_seconds: int | None = 30,
                  retry_limit: int = 3, retry_delay: float = 1.0, retry_args: dict[Any, Any] | None = None) -> None:
         super().__init__(dbt_cloud_conn_id, timeout_seconds=timeout_seconds, retry_limit=retry_limit,

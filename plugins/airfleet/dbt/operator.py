@@ -173,7 +173,8 @@ class DbtCloudRunOperator(DbtCloudRunJobOperator):
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Any) -> Any:
         # Airflow's backstop deferral timeout fired: the trigger never reported, so the run may be going.
-        if next_method == TRIGGER_FAIL_REPR and (next_kwargs or {}).get("error") == TriggerFailureReason.TRIGGER_TIMEOUT:
+        timed_out = (next_kwargs or {}).get("error") == TriggerFailureReason.TRIGGER_TIMEOUT
+        if next_method == TRIGGER_FAIL_REPR and timed_out:
             ti = context["ti"]
             self.run_id = ti.xcom_pull(task_ids=ti.task_id, key="job_run_id", map_indexes=ti.map_index)
             self.on_kill()

@@ -149,8 +149,10 @@ def build_all(catalog: Catalog, only: str | None = None) -> tuple[dict[str, DAG]
             continue
         failed = [job for job in schedule.jobs if job.dag_id in broken]
         if failed:
-            problems.append(Problem(schedule.spec.origin, record_label("schedule", schedule.spec.id, schedule.spec.name, 0),
-                                    "jobs", f"the DAG of job '{failed[0].spec.id}' cannot be built, so this is not built either",
+            label = record_label("schedule", schedule.spec.id, schedule.spec.name, 0)
+            problems.append(Problem(schedule.spec.origin, label, "jobs",
+                                    f"the DAG of job '{failed[0].spec.id}' cannot be built, "
+                                    "so this is not built either",
                                     f"fix job '{failed[0].spec.id}' (its own error is listed too)"))
             continue
         attempt("schedule", schedule, lambda schedule=schedule: schedule_dag(schedule))

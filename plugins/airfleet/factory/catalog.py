@@ -183,7 +183,7 @@ def resolve(documents: Iterable[Document], cluster: Document | None = None) -> C
     for document in documents:
         resolver.catalog.problems += document.problems
         built.append(resolver.jobs(document))
-    for document, jobs in zip(documents, built):
+    for document, jobs in zip(documents, built, strict=True):
         resolver.schedules(document, jobs)
     resolver.unproduced_assets()
     return resolver.catalog

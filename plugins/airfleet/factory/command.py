@@ -1,4 +1,5 @@
-"""`airfleet factory`: manage the factory tables and validate specs.
+"""`airfleet factory`: manage the factory tables and validate specs (each `cmd_*` is a subcommand in
+airfleet.cli's table).
 
 Every change is validated together with what the tables already hold, and refused (nothing
 written) when it would make a record malformed. Changes clear this host's cache, so this host
@@ -16,13 +17,14 @@ from typing import Any
 
 import yaml
 
+from airfleet.errors import AirfleetError
 from airfleet.factory import cache, db, sources, yamlsafe
 from airfleet.factory.catalog import Catalog, resolve
 from airfleet.factory.problems import DB_ORIGIN, Problem, record_label
 from airfleet.factory.spec import PLURAL, Document, parse_document
 
 
-class FactoryCommandError(Exception):
+class FactoryCommandError(AirfleetError):
     pass
 
 
@@ -100,6 +102,8 @@ def cmd_add(args: argparse.Namespace) -> int:
     if document.problems:
         _print_problems(document.problems)
         return 1
+    if not isinstance(raw, dict):
+        raise FactoryCommandError(f"{origin}: no records in it; see dags/factory/ for the format")
     changes: dict[str, Any] = {PLURAL[kind]: list(raw.get(PLURAL[kind]) or []) for kind in PLURAL}
     changes["defaults"] = dict(raw.get("defaults") or {})
     bind = db.engine(database_url(args))
@@ -137,7 +141,8 @@ def cmd_switch(args: argparse.Namespace) -> int:
             print(f"airfleet: {args.kind} '{args.id}' stays disabled", file=sys.stderr)
             return 1
     if not db.set_enabled(bind, args.kind, args.id, enabled):
-        raise FactoryCommandError(f"no {args.kind} with id '{args.id}' in the factory tables (see airfleet factory list)")
+        raise FactoryCommandError(f"no {args.kind} with id '{args.id}' in the factory tables "
+                                  "(see airfleet factory list)")
     cache.clear()
     print(f"{args.kind} '{args.id}' {'enabled' if enabled else 'disabled'}; its DAG "
           f"{'appears' if enabled else 'disappears'} after the next parse")
@@ -234,14 +239,3 @@ def cmd_render(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     return 0
 
-
-COMMANDS = {"init": cmd_init, "add": cmd_add, "enable": cmd_switch, "disable": cmd_switch, "list": cmd_list,
-            "validate": cmd_validate, "render": cmd_render}
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        return COMMANDS[args.factory_command](args)
-    except FactoryCommandError as error:
-        print(f"airfleet: {error}", file=sys.stderr)
-        return 1

@@ -189,7 +189,8 @@ def connection_fields(url: str) -> dict[str, Any]:
     parsed = sa.engine.make_url(url)
     backend = {"postgresql": "postgres"}.get(parsed.get_backend_name(), parsed.get_backend_name())
     if backend not in DRIVERS:
-        raise ValueError(f"{parsed.get_backend_name()} is not supported for the factory tables; use {', '.join(DRIVERS)}")
+        raise ValueError(f"{parsed.get_backend_name()} is not supported for the factory tables; "
+                         f"use {', '.join(DRIVERS)}")
     if backend == "sqlite":
         return {"conn_type": "sqlite", "host": parsed.database}
     return {"conn_type": backend, "host": parsed.host, "login": parsed.username, "password": parsed.password,

@@ -56,5 +56,6 @@ def bypass(nodes: Sequence[str], edges: Iterable[Dependency], keep: set[str]) ->
             found += [child] if child in keep else kept_below(child, seen)
         return found
 
-    result = [Dependency(child=child, parent=node) for node in nodes if node in keep for child in kept_below(node, set())]
+    result = [Dependency(child=child, parent=node)
+              for node in nodes if node in keep for child in kept_below(node, set())]
     return tuple(dict.fromkeys(result))

@@ -37,7 +37,8 @@ def engine_for(conn: str | None) -> sa.Engine:
     try:
         engine = sa.create_engine(conn, pool_pre_ping=True)
     except sa.exc.ArgumentError as exc:
-        raise PurgeError(f"not a database URL: {exc}; pass --conn mysql+mysqldb://... or postgresql+psycopg2://...") from exc
+        raise PurgeError(f"not a database URL: {exc}; "
+                         "pass --conn mysql+mysqldb://... or postgresql+psycopg2://...") from exc
     except ImportError as exc:
         raise PurgeError(f"the database driver is not installed ({exc}); install it in this environment") from exc
     if engine.dialect.name not in DIALECTS:
@@ -51,8 +52,9 @@ def _check_ids(connection: sa.Connection, plan: Plan) -> None:
     unknown = [dag_id for dag_id in plan.dag_ids
                if dag_id not in purged and not guards.has_rows(connection, plan, dag_id)]
     if unknown:
-        raise PurgeError("\n".join(guards.unknown_id_message(dag_id, guards.closest_ids(connection, plan.metadata, dag_id))
-                                   for dag_id in unknown))
+        raise PurgeError("\n".join(
+            guards.unknown_id_message(dag_id, guards.closest_ids(connection, plan.metadata, dag_id))
+            for dag_id in unknown))
 
 
 def survey(engine: sa.Engine, dag_ids: Sequence[str], include_logs: bool) -> Survey:

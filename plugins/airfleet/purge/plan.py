@@ -29,10 +29,12 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from airfleet.errors import AirfleetError
+
 Action = Literal["delete", "detach"]
 
 
-class PurgeError(Exception):
+class PurgeError(AirfleetError):
     """A purge cannot go ahead; the message says why and what to do."""
 
 
@@ -148,7 +150,8 @@ class _Planner:
                 yield fk, parent_rows
 
     def steps_of(self, table: sa.Table) -> list[Step]:
-        steps = [Step(table, "delete", column.in_(self.dag_ids), f"by {column.name}") for column in delete_columns(table)]
+        steps = [Step(table, "delete", column.in_(self.dag_ids), f"by {column.name}")
+                 for column in delete_columns(table)]
         detaches = [Step(table, "detach", column.in_(self.dag_ids), f"by {column.name}", role_group(column))
                     for column in detach_columns(table)]
         for fk, parent_rows in self._parents(table):

@@ -21,7 +21,6 @@ CLIENT_SPARK_VERSION = "4.0.0"
 
 SUCCESS_STATES = frozenset({"FINISHED"})
 FAILURE_STATES = frozenset({"FAILED", "KILLED", "ERROR"})
-WAITING_STATES = frozenset({"SUBMITTED", "RUNNING", "RELAUNCHING", "UNKNOWN"})
 
 
 class SparkRestError(Exception):
@@ -93,7 +92,6 @@ class SparkRestHook(BaseHook):
 
     conn_name_attr = "conn_id"
     default_conn_name = "spark_rest_default"
-    hook_name = "Spark REST (standalone)"
 
     def __init__(self, rest_url: str | None = None, conn_id: str | None = None, timeout: float = 10.0) -> None:
         super().__init__()
@@ -195,7 +193,8 @@ def _decode(response: httpx.Response, what: str) -> dict[str, Any]:
     try:
         answer = response.json()
     except ValueError:
-        raise SparkRestUnavailable(f"Spark REST {what}: HTTP {response.status_code}, not JSON: {response.text[:200]}")
+        raise SparkRestUnavailable(
+            f"Spark REST {what}: HTTP {response.status_code}, not JSON: {response.text[:200]}") from None
     if response.status_code >= 400:
         raise SparkRestError(f"Spark REST {what}: HTTP {response.status_code}: {answer.get('message', answer)}")
     return answer

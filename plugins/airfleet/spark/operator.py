@@ -176,7 +176,8 @@ class SparkRestSubmitOperator(BaseOperator):
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Any) -> Any:
         # Airflow's backstop deferral timeout: the trigger never reported, so the driver may be running.
-        if next_method == TRIGGER_FAIL_REPR and (next_kwargs or {}).get("error") == TriggerFailureReason.TRIGGER_TIMEOUT:
+        timed_out = (next_kwargs or {}).get("error") == TriggerFailureReason.TRIGGER_TIMEOUT
+        if next_method == TRIGGER_FAIL_REPR and timed_out:
             self._kill_recorded(context)
         return super().resume_execution(next_method, next_kwargs, context)
 

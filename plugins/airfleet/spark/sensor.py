@@ -51,7 +51,8 @@ class SparkDriverSensor(BaseSensorOperator):
         self.defer(
             trigger=SparkDriverTrigger(
                 rest_url=self.hook.rest_url, submission_id=self.submission_id, poll_interval=float(self.poke_interval),
-                deadline=time.time() + float(self.timeout), max_status_errors=self.max_status_errors, kill_on_timeout=False,
+                deadline=time.time() + float(self.timeout), max_status_errors=self.max_status_errors,
+                kill_on_timeout=False,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=float(self.timeout)) + timedelta(minutes=5),

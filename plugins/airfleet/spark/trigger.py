@@ -122,7 +122,8 @@ class SparkDriverTrigger(BaseTrigger):
                 errors += 1
                 self.log.warning("status poll %d/%d failed: %s", errors, self.max_status_errors, error)
                 if errors > self.max_status_errors:
-                    return self._event("error", f"the Spark master did not answer {errors} polls in a row: {error}", state)
+                    message = f"the Spark master did not answer {errors} polls in a row: {error}"
+                    return self._event("error", message, state)
                 await asyncio.sleep(self.poll_interval)
                 continue
             except SparkRestError as error:

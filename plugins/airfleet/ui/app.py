@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -98,7 +98,7 @@ def create_app() -> FastAPI:
         tasks, tasks_total = runs.tasks(session, readable)
         return view.cluster(
             dags=runs.dags(session, readable), tasks=tasks, tasks_total=tasks_total, workers=found,
-            workers_error=workers_error, zone=zone, cluster_zone=cluster_zone, now=datetime.now(timezone.utc),
+            workers_error=workers_error, zone=zone, cluster_zone=cluster_zone, now=datetime.now(UTC),
             flower_url=flower_url(request),
         )
 

@@ -70,7 +70,8 @@ def dags(session: Session, readable: Collection[str]) -> list[DagRow]:
     return [
         DagRow(
             dag_id=row.dag_id, paused=bool(row.is_paused), schedule=row.timetable_summary,
-            last_run=LastRun(row.run_id, row.state, row.run_after, row.start_date, row.end_date) if row.run_id else None,
+            last_run=(LastRun(row.run_id, row.state, row.run_after, row.start_date, row.end_date)
+                      if row.run_id else None),
             next_run=row.next_dagrun_create_after,
         )
         for row in rows

@@ -52,7 +52,8 @@ def dag_json(dag: DagRow, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def worker_json(worker: Worker, hosts: Counter[str], visible: dict[str, TaskRow], flower_url: str | None) -> dict[str, Any]:
+def worker_json(worker: Worker, hosts: Counter[str], visible: dict[str, TaskRow],
+                flower_url: str | None) -> dict[str, Any]:
     """`hosts`: hostnames its running tasks recorded; `visible`: the tasks the user may see."""
     tasks = [visible[celery_id] for celery_id in worker.reply.active if celery_id in visible]
     return {

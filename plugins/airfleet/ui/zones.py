@@ -8,13 +8,16 @@ entrypoint runs `python -m airfleet.ui.zones` to export that default before any 
 
 from __future__ import annotations
 
+import argparse
 import os
 import shlex
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from airfleet.errors import AirfleetError
 
 ZONE_VARIABLE = "AIRFLOW_UI_TIMEZONE"
 DEFAULT_TIMEZONE = "AIRFLOW__CORE__DEFAULT_TIMEZONE"
@@ -22,7 +25,7 @@ DEFAULT_TIMEZONE = "AIRFLOW__CORE__DEFAULT_TIMEZONE"
 _DEFAULT_TIMEZONE_FORMS = (DEFAULT_TIMEZONE, f"{DEFAULT_TIMEZONE}_CMD", f"{DEFAULT_TIMEZONE}_SECRET")
 
 
-class ZoneError(ValueError):
+class ZoneError(AirfleetError, ValueError):
     pass
 
 
@@ -47,7 +50,8 @@ def get_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(candidate)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ZoneError(f"unknown time zone {name!r}: use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC") from None
+        raise ZoneError(f"unknown time zone {name!r}: "
+                        "use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC") from None
 
 
 def display_zone(environ: Mapping[str, str] = os.environ) -> ZoneInfo:
@@ -73,7 +77,7 @@ def stamp(moment: datetime | None, zone: tzinfo) -> Stamp | None:
         raise ValueError(f"naive datetime {moment.isoformat()}: cannot place it in a time zone")
     local = moment.astimezone(zone)
     return Stamp(
-        utc=moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        utc=moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         local=local.strftime("%Y-%m-%d %H:%M:%S"),
         offset=format_offset(local.utcoffset()),
         abbreviation=local.tzname() or "",
@@ -95,14 +99,17 @@ def default_timezone_exports(environ: Mapping[str, str] = os.environ) -> list[st
     return [f"export {DEFAULT_TIMEZONE}={shlex.quote(zone.key)}"]
 
 
-def main() -> int:
-    try:
-        lines = default_timezone_exports()
-    except ZoneError as error:
-        print(f"airfleet: {error}", file=sys.stderr)
-        return 1
-    print("\n".join(lines))
+def run(args: argparse.Namespace) -> int:
+    print("\n".join(default_timezone_exports()))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from airfleet.cli import run_module
+
+    return run_module("python -m airfleet.ui.zones",
+                      f"print a shell export making {DEFAULT_TIMEZONE} follow {ZONE_VARIABLE}, unless set separately",
+                      run, argv)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
-from airfleet import audit
+from airfleet import task_audit
 from airfleet.cli import main as cli
 
-START = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+ROOT = Path(__file__).parents[2]
+
+START = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def ti(task_id: str = "load", try_number: int = 1, state: str | None = None, **extra) -> SimpleNamespace:
@@ -21,8 +24,8 @@ def ti(task_id: str = "load", try_number: int = 1, state: str | None = None, **e
 
 
 def test_records_are_json_lines_with_start_end_duration_state_and_host(tmp_path):
-    audit.record("start", ti(end_date=None), "running", directory=tmp_path)
-    audit.record("end", ti(), "success", directory=tmp_path)
+    task_audit.record("start", ti(end_date=None), "running", directory=tmp_path)
+    task_audit.record("end", ti(), "success", directory=tmp_path)
     (path,) = tmp_path.glob("tasks-*.jsonl")
     start, end = (json.loads(line) for line in path.read_text().splitlines())
     assert start["event"] == "start" and start["end_date"] is None and start["duration"] is None
@@ -31,8 +34,8 @@ def test_records_are_json_lines_with_start_end_duration_state_and_host(tmp_path)
 
 
 def test_the_listener_records_each_outcome(tmp_path, monkeypatch):
-    monkeypatch.setattr(audit, "audit_dir", lambda: tmp_path)
-    listener = audit.TaskAuditListener()
+    monkeypatch.setattr(task_audit, "audit_dir", lambda: tmp_path)
+    listener = task_audit.TaskAuditListener()
     listener.on_task_instance_running(previous_state=None, task_instance=ti("a"))
     listener.on_task_instance_success(previous_state="running", task_instance=ti("a"))
     listener.on_task_instance_running(previous_state=None, task_instance=ti("b"))
@@ -41,28 +44,28 @@ def test_the_listener_records_each_outcome(tmp_path, monkeypatch):
     listener.on_task_instance_running(previous_state=None, task_instance=ti("b", 2))
     listener.on_task_instance_failed(previous_state="running", task_instance=ti("b", 2, state="failed"), error="x")
     listener.on_task_instance_skipped(previous_state=None, task_instance=ti("c"))
-    rows = {(row.task_id, row.try_number): row for row in audit.tries(audit.read_records(tmp_path))}
+    rows = {(row.task_id, row.try_number): row for row in task_audit.tries(task_audit.read_records(tmp_path))}
     assert {key: row.state for key, row in rows.items()} == {
         ("a", 1): "success", ("b", 1): "up_for_retry", ("b", 2): "failed", ("c", 1): "skipped"}
     assert rows[("b", 1)].error == "bad row" and rows[("a", 1)].duration == 42.5 and rows[("a", 1)].host == "10.0.0.9"
 
 
 def test_a_task_still_running_shows_as_running(tmp_path):
-    audit.record("start", ti(end_date=None), "running", directory=tmp_path)
-    (row,) = audit.tries(audit.read_records(tmp_path))
+    task_audit.record("start", ti(end_date=None), "running", directory=tmp_path)
+    (row,) = task_audit.tries(task_audit.read_records(tmp_path))
     assert row.state == "running" and row.end_date is None
 
 
 def test_a_torn_line_does_not_hide_the_others(tmp_path):
-    audit.record("end", ti(), "success", directory=tmp_path)
+    task_audit.record("end", ti(), "success", directory=tmp_path)
     with next(tmp_path.glob("tasks-*.jsonl")).open("a") as file:
         file.write('{"event": "st')
-    assert len(audit.tries(audit.read_records(tmp_path))) == 1
+    assert len(task_audit.tries(task_audit.read_records(tmp_path))) == 1
 
 
 def test_the_cli_filters_and_prints_a_table_or_json(tmp_path, capsys):
-    audit.record("end", ti("load"), "success", directory=tmp_path)
-    audit.record("end", SimpleNamespace(**{**ti("other").__dict__, "dag_id": "hr"}), "failed", directory=tmp_path)
+    task_audit.record("end", ti("load"), "success", directory=tmp_path)
+    task_audit.record("end", SimpleNamespace(**{**ti("other").__dict__, "dag_id": "hr"}), "failed", directory=tmp_path)
     assert cli(["audit", "--dir", str(tmp_path), "--dag", "sales", "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert row["task_id"] == "load" and row["state"] == "success" and row["host"] == "10.0.0.9"
@@ -78,8 +81,9 @@ def test_the_cli_says_where_it_looked_when_there_is_nothing(tmp_path, capsys):
 
 
 def test_the_plugin_registers_the_listener_unless_switched_off():
-    code = "from airfleet.audit import AirfleetAuditPlugin as P; print(len(P.listeners))"
+    code = "from airfleet.task_audit import AirfleetAuditPlugin as P; print(len(P.listeners))"
     for value, expected in (("on", "1"), ("off", "0")):
-        out = subprocess.run([sys.executable, "-c", code], env={"AIRFLEET_TASK_AUDIT": value, "PATH": "/usr/bin"},
+        out = subprocess.run([sys.executable, "-c", code], env={"AIRFLEET_TASK_AUDIT": value, "PATH": "/usr/bin",
+                                                          "PYTHONPATH": str(ROOT / "plugins")},
                              capture_output=True, text=True, timeout=120, cwd="/")
         assert out.stdout.strip().splitlines()[-1] == expected, out.stderr[-2000:]

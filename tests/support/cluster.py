@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -16,12 +15,7 @@ from pathlib import Path
 
 from airfleet import envfile
 from airfleet.client import AirflowClient
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.ports import free_port
 
 
 @dataclass
@@ -33,7 +27,7 @@ class ComposeCluster:
 
     @classmethod
     def throwaway(cls, root: Path, workdir: Path, project: str, dags: Path | None = None,
-                  extra: dict[str, str] | None = None, environ: dict[str, str] | None = None) -> "ComposeCluster":
+                  extra: dict[str, str] | None = None, environ: dict[str, str] | None = None) -> ComposeCluster:
         """A cluster with its own project name, free ports and freshly generated secrets;
         `dags` replaces the checkout's dags/ folder; `extra` adds env-file settings; `environ`
         adds environment variables for bin/up and compose (AIRFLEET_COMPOSE, DOCKER_BUILDKIT)."""
@@ -99,3 +93,10 @@ class ComposeCluster:
     def client(self) -> AirflowClient:
         env = self.env
         return AirflowClient(self.url, env["AIRFLOW_ADMIN_USER"], env["AIRFLOW_ADMIN_PASSWORD"])
+
+    def client_for(self, dag_id: str, timeout: float = 180) -> AirflowClient:
+        """A client, once the dag-processor has parsed `dag_id`, with that DAG unpaused."""
+        client = self.client()
+        client.wait_for_dag(dag_id, timeout=timeout)
+        client.unpause(dag_id)
+        return client

@@ -25,7 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
-from airfleet.cluster import free_port
+from tests.support.ports import free_port
+from tests.support.waiting import eventually
 
 ROOT = Path(__file__).parents[2]
 
@@ -111,7 +112,7 @@ class SparkStandalone:
             start_new_session=True,  # its own process group: stop() ends the JVM and the drivers it forked
         ))
 
-    def start(self, timeout: float = 120) -> "SparkStandalone":
+    def start(self, timeout: float = 120) -> SparkStandalone:
         conf = self.workdir / "spark.properties"
         conf.write_text(
             "spark.master.rest.enabled true\n"
@@ -162,11 +163,11 @@ class SparkStandalone:
         return answer.get("driverState", "NOT_FOUND")
 
     def wait_state(self, submission_id: str, wanted: set[str], timeout: float = 60) -> str:
-        deadline = time.monotonic() + timeout
-        while (state := self.state(submission_id)) not in wanted:
-            assert time.monotonic() < deadline, f"driver {submission_id} still {state}, wanted {wanted}"
-            time.sleep(0.5)
-        return state
+        def reached() -> str | None:
+            state = self.state(submission_id)
+            return state if state in wanted else None
+
+        return eventually(reached, timeout, f"driver {submission_id} state in {sorted(wanted)}", poll=0.5)
 
     def stop(self) -> None:
         for process in self.processes:
@@ -178,85 +179,6 @@ class SparkStandalone:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         self.processes.clear()
-
-
-class FakeSparkRest:
-    """Spark's REST status and kill endpoints on loopback, with scripted driver states and
-    injectable HTTP 503s: for error handling and the many-waits benchmark."""
-
-    def __init__(self) -> None:
-        self.states: dict[str, str] = {}
-        self.missing: set[str] = set()  # drivers the master does not know
-        self.default_state = "RUNNING"
-        self.unavailable = 0  # answer this many next requests with 503
-        self.script: list[str] = []  # next answers in order: "503" or a driver state
-        self.requests = 0
-        self.seen: set[str] = set()  # drivers asked about
-        self.port = free_port()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: Any = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def _status(self, request: Any) -> Any:
-        from aiohttp import web
-
-        self.requests += 1
-        if self.script:
-            step = self.script.pop(0)
-            if step == "503":
-                return web.Response(status=503, text="unavailable")
-            self.states[request.match_info["driver"]] = step
-        elif self.unavailable > 0:
-            self.unavailable -= 1
-            return web.Response(status=503, text="unavailable")
-        driver = request.match_info["driver"]
-        self.seen.add(driver)
-        if driver in self.missing:
-            return web.json_response({"action": "SubmissionStatusResponse", "submissionId": driver, "success": False})
-        state = self.states.get(driver, self.default_state)
-        return web.json_response({"action": "SubmissionStatusResponse", "driverState": state,
-                                  "submissionId": driver, "success": True})
-
-    async def _kill(self, request: Any) -> Any:
-        from aiohttp import web
-
-        driver = request.match_info["driver"]
-        alive = self.states.get(driver, self.default_state) in ("SUBMITTED", "RUNNING", "RELAUNCHING", "UNKNOWN")
-        if alive:
-            self.states[driver] = "KILLED"
-        return web.json_response({"action": "KillSubmissionResponse", "submissionId": driver, "success": alive})
-
-    def start(self) -> "FakeSparkRest":
-        import threading
-
-        from aiohttp import web
-
-        ready = threading.Event()
-
-        def serve() -> None:
-            self._loop = asyncio.new_event_loop()
-            app = web.Application()
-            app.router.add_get("/v1/submissions/status/{driver}", self._status)
-            app.router.add_post("/v1/submissions/kill/{driver}", self._kill)
-            runner = web.AppRunner(app, access_log=None)
-            self._loop.run_until_complete(runner.setup())
-            self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port, backlog=1024).start())
-            ready.set()
-            self._loop.run_forever()
-            self._loop.run_until_complete(runner.cleanup())
-
-        self._thread = threading.Thread(target=serve, daemon=True, name="fake-spark-rest")
-        self._thread.start()
-        ready.wait(10)
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
 
 
 def start_spark(workdir: Path, rest_host: str = "127.0.0.1") -> tuple[SparkStandalone, Path]:

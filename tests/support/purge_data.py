@@ -10,13 +10,13 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 BUNDLE = "dags-folder"
 MAP_INDEXES = (-1, 0, 1, 2)  # one unmapped task instance, three mapped ones, per run
 RUNS = 2
@@ -151,7 +151,8 @@ def _task_instances(f: Filler, dag_id: str, run: Any, run_id: str, version: Any)
         ti_key = {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index}
         ti = f.add("task_instance", id=new_id(tables["task_instance"].c.id), **ti_key, try_number=2, max_tries=1,
                    state="success", pool="default_pool", pool_slots=1, dag_version_id=version, hostname="worker-1")
-        history = f.add("task_instance_history", task_instance_id=new_id(tables["task_instance_history"].c.task_instance_id),
+        history_id = new_id(tables["task_instance_history"].c.task_instance_id)
+        history = f.add("task_instance_history", task_instance_id=history_id,
                         **ti_key, try_number=1, state="failed", pool="default_pool", pool_slots=1,
                         dag_version_id=version)
         f.add("xcom", dag_run_id=run, **ti_key, key="return_value", value={"rows": 3}, timestamp=NOW)

@@ -30,12 +30,9 @@ def _run(command: list[str], what: str) -> None:
 
 
 def ensure_base_image() -> None:
-    """The base every image derives from: present, pulled, or bootstrapped from Debian packages."""
-    if _exists(BASE_IMAGE):
-        return
-    if subprocess.run(["docker", "pull", BASE_IMAGE], capture_output=True).returncode == 0:
-        return
-    _run([str(ROOT / "docker" / "base" / "bootstrap.sh"), BASE_IMAGE], f"bootstrapping {BASE_IMAGE}")
+    """The base every image derives from: present, pulled, or bootstrapped from Debian packages, by
+    bin/lib.sh's ensure_base_image, the one bin/up uses (it reads the same BASE_IMAGE)."""
+    _run(["bash", "-c", "source bin/lib.sh && ensure_base_image"], f"preparing the base image {BASE_IMAGE}")
 
 
 def ensure_image(tag: str, dockerfile: Path, context: Path) -> str:
@@ -53,6 +50,6 @@ def mysql_image() -> str:
 
 def postgres_image() -> str:
     """Tagged with a hash of its directory, so an edit to it builds a new image."""
-    here = ROOT / "tests" / "integration" / "postgres"
+    here = ROOT / "tests" / "support" / "postgres"
     digest = hashlib.sha256(b"".join(path.read_bytes() for path in sorted(here.iterdir()))).hexdigest()[:12]
     return ensure_image(f"airfleet-purge-test/postgres:{digest}", here / "Dockerfile", here)

@@ -1,6 +1,6 @@
 """A fake dbt Cloud (Administrative API v2) on a real HTTP port, with scripted runs.
 
-    python -m airfleet.fakes.dbt_cloud --port 8765 --script 42=1,3,10 --script 43=1,3,20
+    python -m tests.support.fakes.dbt_cloud --port 8765 --script 42=1,3,10 --script 43=1,3,20
 
 Endpoints, under `/api/v2/accounts/{account_id}/`, answered as dbt Cloud answers them
 (`{"status": {...}, "data": ...}`):
@@ -32,10 +32,12 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.fakes.server import FakeServer
 
 STATUS_NAMES = {1: "Queued", 2: "Starting", 3: "Running", 10: "Success", 20: "Error", 30: "Cancelled"}
 TERMINAL = frozenset({10, 20, 30})
@@ -60,7 +62,7 @@ class Script:
     trigger_http: int | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "Script":
+    def parse(cls, text: str) -> Script:
         steps: list[Step] = []
         trigger_http: int | None = None
         for token in (part.strip() for part in text.split(",")):
@@ -88,7 +90,7 @@ def _http_code(token: str, text: str) -> int:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
 
 
 @dataclass
@@ -145,7 +147,7 @@ class FakeRun:
                 "status": self.status, "polls": self.polls, "cancel_requests": self.cancel_requests}
 
 
-class FakeDbtCloud:
+class FakeDbtCloud(FakeServer):
     """The server: `start()` serves on a thread until `stop()` (or use it as a context manager)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
@@ -156,29 +158,7 @@ class FakeDbtCloud:
         self._runs: dict[int, FakeRun] = {}
         self.trigger_requests = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _handler(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "FakeDbtCloud":
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-dbt-cloud", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> "FakeDbtCloud":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(host, port, _handler(self), name="fake-dbt-cloud")
 
     def script(self, job_id: int, text: str) -> None:
         parsed = Script.parse(text)
@@ -301,7 +281,8 @@ def _handler(fake: FakeDbtCloud) -> type[BaseHTTPRequestHandler]:
             if not self._authorized():
                 self._send(401, None, message="Invalid token.")
                 return
-            base = f"http://{self.headers.get('Host') or '%s:%s' % self.server.server_address[:2]}"
+            host, port = self.server.server_address[:2]
+            base = f"http://{self.headers.get('Host') or f'{host}:{port}'}"
             if method == "GET" and url.path.rstrip("/") == "/api/v2/accounts":
                 self._send(200, [{"id": 1, "name": "fake account"}])
                 return
@@ -353,7 +334,8 @@ def _job_script(text: str) -> tuple[int, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m airfleet.fakes.dbt_cloud", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m tests.support.fakes.dbt_cloud",
+                                     description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")

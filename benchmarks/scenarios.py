@@ -1,4 +1,4 @@
-"""`airfleet bench SCENARIO`: cluster figures on Airfleet's defaults and, in the same run, on stock
+"""`python -m benchmarks SCENARIO`: cluster figures on Airfleet's defaults and, in the same run, on stock
 Airflow settings of the same images; printed as JSON (benchmarks, not timed tests).
 
 Cluster scenarios bring up one throw-away cluster per configuration (own project, ports, secrets
@@ -11,6 +11,7 @@ roles, MySQL and Redis), so work moved from one role to another is still counted
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 import subprocess
@@ -23,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from airfleet.cluster import ComposeCluster
+from tests.support.cluster import ComposeCluster
 
 CONFIGS = ("stock", "airfleet")
 CLUSTER_SCENARIOS = ("throughput", "chain", "waits", "cold-start")
@@ -76,7 +77,8 @@ class Probe:
         for container in self.docker.containers.list(filters={"label": f"com.docker.compose.project={self.project}"}):
             stats = container.stats(stream=False, one_shot=True)
             memory = stats.get("memory_stats") or {}
-            inactive = (memory.get("stats") or {}).get("inactive_file", (memory.get("stats") or {}).get("total_inactive_file", 0))
+            counters = memory.get("stats") or {}
+            inactive = counters.get("inactive_file", counters.get("total_inactive_file", 0))
             service = found.setdefault(container.labels.get("com.docker.compose.service", container.name),
                                        {"cpu_s": 0.0, "memory_mb": 0.0})
             service["cpu_s"] += stats["cpu_stats"]["cpu_usage"]["total_usage"] / 1e9
@@ -141,7 +143,7 @@ def chain(cluster: ComposeCluster, probe: Probe, length: int = 20) -> dict[str, 
         run_id, wall = run_dag(cluster, "airfleet_chain", {})
         tis = sorted((ti for ti in cluster.client().task_instances("airfleet_chain", run_id)),
                      key=lambda ti: _ts(ti["start_date"]))
-        hops = [(_ts(b["start_date"]) - _ts(a["end_date"])).total_seconds() for a, b in zip(tis, tis[1:])]
+        hops = [(_ts(b["start_date"]) - _ts(a["end_date"])).total_seconds() for a, b in itertools.pairwise(tis)]
         return {"tasks": len(tis), "wall_s": round(wall, 2), "hop_s": spread(hops)}
 
     return measure_cpu(probe, action)
@@ -162,7 +164,8 @@ def waits(cluster: ComposeCluster, probe: Probe, n: int, seconds: int = 300) -> 
             break
         run = client.json("GET", f"/api/v2/dags/airfleet_waits/dagRuns/{run_id}")
         if run["state"] in ("success", "failed") or time.monotonic() > deadline:
-            raise RuntimeError(f"{n} waits were not all deferred (run {run['state']}, {time.monotonic() - start:.0f} s)")
+            raise RuntimeError(f"{n} waits were not all deferred "
+                               f"(run {run['state']}, {time.monotonic() - start:.0f} s)")
         time.sleep(1)
     all_deferred = time.monotonic() - start
     pool = client.json("GET", "/api/v2/pools/default_pool")
@@ -260,14 +263,12 @@ def machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
-def main(root: Path, scenario: str, options: dict[str, int], as_json: bool) -> int:
-    figures = run(root, scenario, options)
+def report(figures: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(figures, indent=2))
     else:
         for key, value in flatten(figures):
             print(f"{key}: {value}")
-    return 0
 
 
 def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:

@@ -13,33 +13,16 @@ from the cluster's containers) and serves on a thread until `stop()`.
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
-from collections.abc import Callable
 from email import message_from_bytes
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TypeVar
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
-T = TypeVar("T")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+from tests.support.fakes.server import FakeServer
+from tests.support.ports import free_port
 
 
-def wait_for(collect: Callable[[], list[T]], count: int = 1, timeout: float = 60) -> list[T]:
-    """What `collect` returns once it has at least `count` items (or at the timeout)."""
-    deadline = time.monotonic() + timeout
-    while len(items := collect()) < count and time.monotonic() < deadline:
-        time.sleep(0.5)
-    return items
-
-
-class WebhookInbox:
+class WebhookInbox(FakeServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, status: int = 200) -> None:
         self.received: list[dict[str, Any]] = []
         self.status = status  # what to answer; set a 5xx to play an unhealthy receiver
@@ -62,21 +45,11 @@ class WebhookInbox:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
+        super().__init__(host, port, Handler, name="webhook-inbox")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/hooks/alerts"
-
-    def start(self) -> "WebhookInbox":
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{super().url}/hooks/alerts"
 
     def payloads(self) -> list[dict[str, Any]]:
         return [entry["json"] for entry in self.received]
@@ -99,7 +72,7 @@ class SmtpInbox:
         self.host, self.port = host, port or free_port(host)
         self._controller = Controller(Handler(), hostname=host, port=self.port)
 
-    def start(self) -> "SmtpInbox":
+    def start(self) -> SmtpInbox:
         self._controller.start()
         return self
 
@@ -131,12 +104,13 @@ class SnsInbox:
 
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.REGION, **self.CREDENTIALS)
 
-    def start(self) -> "SnsInbox":
+    def start(self) -> SnsInbox:
         self._server.start()
         sns, sqs = self.client("sns"), self.client("sqs")
         self.topic_arn = sns.create_topic(Name="airfleet-alerts")["TopicArn"]
         self._queue_url = sqs.create_queue(QueueName="airfleet-alerts")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        queue_arn = attributes["QueueArn"]
         sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn)
         return self
 

@@ -19,17 +19,19 @@ cluster that needs them.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pluggy
 from airflow.plugins_manager import AirflowPlugin
+
+from airfleet.errors import AirfleetError
 
 DIRECTORY = "airfleet-audit"
 ENABLED_ENV = "AIRFLEET_TASK_AUDIT"
@@ -60,7 +62,7 @@ def _host(ti: Any) -> str:
 
 def record(event: str, ti: Any, state: str | None, error: Any = None, directory: Path | None = None) -> dict[str, Any]:
     """Append one record for task instance `ti`; returns it."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     start = getattr(ti, "start_date", None)
     end = (getattr(ti, "end_date", None) or now) if event == "end" else None
     entry = {
@@ -160,15 +162,13 @@ def tries(records: Iterable[dict[str, Any]], dag_id: str | None = None, run_id: 
     return sorted(found.values(), key=lambda row: (row.start_date or "", row.dag_id, row.task_id))
 
 
-def main(directory: Path | None, dag_id: str | None, run_id: str | None, task_id: str | None,
-         as_json: bool) -> int:
-    folder = directory or audit_dir()
+def run(args: argparse.Namespace) -> int:
+    folder = Path(args.dir) if args.dir else audit_dir()
     if not folder.is_dir():
-        print(f"airfleet: no audit records in {folder} (no task has run here yet, or "
-              f"{ENABLED_ENV}=off); run this where the cluster's logs volume is mounted", file=sys.stderr)
-        return 1
-    rows = tries(read_records(folder), dag_id, run_id, task_id)
-    if as_json:
+        raise AirfleetError(f"no audit records in {folder} (no task has run here yet, or "
+                            f"{ENABLED_ENV}=off); run this where the cluster's logs volume is mounted")
+    rows = tries(read_records(folder), args.dag_id, args.run_id, args.task_id)
+    if args.json:
         print(json.dumps([row.as_dict() for row in rows]))  # one line: easy to pick out of logs
         return 0
     columns = ("dag_id", "task_id", "run_id", "map_index", "try_number", "state", "start_date", "duration", "host")
@@ -176,5 +176,5 @@ def main(directory: Path | None, dag_id: str | None, run_id: str | None, task_id
                          for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
     for line in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
     return 0

@@ -1,4 +1,5 @@
-"""A throw-away MySQL or PostgreSQL server in a container, with a schema migrated by Airflow."""
+"""Throw-away MySQL or PostgreSQL servers from the project's own images (tests.support.containers),
+with a schema migrated by Airflow; the fixture that starts one removes it (`Database.remove`)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from testcontainers.core.container import DockerContainer
 
-from tests.integration import images
+from tests.support import containers, images
 
 PASSWORD = "airfleet-purge-test"
 
@@ -20,47 +21,43 @@ PASSWORD = "airfleet-purge-test"
 @dataclass
 class Database:
     dialect: str
-    container: str
+    container: DockerContainer
     url: str
     client: list[str]  # the database's own command-line client, reading SQL on stdin
 
+    @property
+    def name(self) -> str:
+        return self.container.get_wrapped_container().name
+
     def run_client(self, sql: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["docker", "exec", "-i", self.container, *self.client], input=sql,
+        return subprocess.run(["docker", "exec", "-i", self.name, *self.client], input=sql,
                               capture_output=True, text=True, timeout=300)
 
     def engine(self) -> sa.Engine:
         return sa.create_engine(self.url)
 
     def remove(self) -> None:
-        subprocess.run(["docker", "rm", "-f", "-v", self.container], capture_output=True)
-
-
-def _start(image: str, name: str, port: int, env: dict[str, str], args: list[str]) -> str:
-    """Run the container on a free loopback port; returns host:port."""
-    env_args = [item for key, value in env.items() for item in ("-e", f"{key}={value}")]
-    subprocess.run(["docker", "run", "-d", "--name", name, "-p", f"127.0.0.1::{port}", *env_args, image, *args],
-                   check=True, capture_output=True)
-    published = subprocess.run(["docker", "port", name, str(port)], check=True, capture_output=True, text=True)
-    return published.stdout.splitlines()[0].strip()
+        """The container and its volumes."""
+        self.container.stop()
 
 
 def start_mysql(fast: bool = True) -> Database:
     """`fast`: trade durability for speed (tests); otherwise the cluster's own settings."""
-    name = f"airfleet-purge-test-mysql-{uuid.uuid4().hex[:6]}"
     env = {"MYSQL_ROOT_PASSWORD": PASSWORD, "MYSQL_DATABASE": "airflow", "MYSQL_USER": "airflow",
            "MYSQL_PASSWORD": PASSWORD}
-    address = _start(images.mysql_image(), name, 3306, env, ["--innodb-flush-log-at-trx-commit=0"] if fast else [])
-    return Database("mysql", name, f"mysql+mysqldb://airflow:{PASSWORD}@{address}/airflow",
+    container, address = containers.start(images.mysql_image(), "mysql", 3306, env,
+                                          ["--innodb-flush-log-at-trx-commit=0"] if fast else [])
+    return Database("mysql", container, f"mysql+mysqldb://airflow:{PASSWORD}@{address}/airflow",
                     ["mysql", "-uairflow", f"-p{PASSWORD}", "airflow"])
 
 
 def start_postgres(fast: bool = True) -> Database:
     """`fast`: trade durability for speed (tests); otherwise PostgreSQL's defaults."""
-    name = f"airfleet-purge-test-postgres-{uuid.uuid4().hex[:6]}"
     env = {"POSTGRES_PASSWORD": PASSWORD, "POSTGRES_DB": "airflow"}
     no_sync = ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-    address = _start(images.postgres_image(), name, 5432, env, no_sync if fast else [])
-    return Database("postgresql", name, f"postgresql+psycopg2://postgres:{PASSWORD}@{address}/airflow",
+    container, address = containers.start(images.postgres_image(), "postgres", 5432, env,
+                                          no_sync if fast else [])
+    return Database("postgresql", container, f"postgresql+psycopg2://postgres:{PASSWORD}@{address}/airflow",
                     ["psql", "-h", "/tmp", "-v", "ON_ERROR_STOP=1", "-q", "-U", "postgres", "-d", "airflow"])
 
 
@@ -75,7 +72,7 @@ def wait_ready(database: Database, timeout: float = 180) -> None:
                 return
             except sa.exc.OperationalError as exc:
                 if time.monotonic() > deadline:
-                    logs = subprocess.run(["docker", "logs", "--tail", "30", database.container],
+                    logs = subprocess.run(["docker", "logs", "--tail", "30", database.name],
                                           capture_output=True, text=True)
                     raise RuntimeError(f"{database.dialect} did not accept connections in {timeout:.0f} s: {exc}\n"
                                        f"{logs.stdout}{logs.stderr}") from exc
