@@ -36,6 +36,8 @@ role_usage() {
 
 say() { echo "airfleet: $*" >&2; }
 die() { say "$*"; exit 1; }
+# A bad command line: what is wrong, and where the usage is, on one line; exit 2.
+usage_error() { say "$*; see $0 --help"; exit 2; }
 
 airfleet_py() { PYTHONPATH="$ROOT/plugins" python3 -m airfleet "$@"; }
 

@@ -26,18 +26,18 @@ EOF
 }
 
 say() { echo "200: $*" >&2; }
-die() { say "$*"; exit 1; }
 
 ENV_FILE=/etc/airfleet/node.env TIMEOUT=300 IMAGE="" NETWORK="" DAGS="" QUEUES="" CONCURRENCY="" NAME="" DOCKER_SOCKET=""
 
 parse_args() {
-  [[ $# -ge 1 ]] || usage
-  ROLE=$(canonical_role "$1") || usage
+  [[ $# -ge 1 && $1 != -h && $1 != --help ]] || usage
+  ROLE=$(canonical_role "$1") || usage_error "unknown role '$1' (roles: ${ROLES[*]}, webserver)"
   shift
   while [[ $# -gt 0 ]]; do
     case $1 in
+      -h | --help) usage ;;
       --env-file | --timeout | --image | --network | --dags | --queues | --concurrency | --name)
-        [[ $# -ge 2 ]] || usage ;;&
+        [[ $# -ge 2 ]] || usage_error "$1 needs a value" ;;&
       --env-file) ENV_FILE=$2; shift 2 ;;
       --timeout) TIMEOUT=$2; shift 2 ;;
       --image) IMAGE=$2; shift 2 ;;
@@ -47,14 +47,14 @@ parse_args() {
       --concurrency) CONCURRENCY=$2; shift 2 ;;
       --name) NAME=$2; shift 2 ;;
       --docker-socket) DOCKER_SOCKET=1; shift ;;
-      *) usage ;;
+      *) usage_error "unknown option '$1'" ;;
     esac
   done
-  [[ $TIMEOUT =~ ^[0-9]+$ ]] || usage
-  [[ -z $CONCURRENCY || $CONCURRENCY =~ ^[0-9]+$ ]] || usage
-  [[ -z $NAME || $NAME =~ ^[a-z0-9][a-z0-9-]*$ ]] || usage
+  [[ $TIMEOUT =~ ^[0-9]+$ ]] || usage_error "--timeout '$TIMEOUT' is not a whole number of seconds"
+  [[ -z $CONCURRENCY || $CONCURRENCY =~ ^[1-9][0-9]*$ ]] || usage_error "--concurrency '$CONCURRENCY' is not a number of task slots above 0"
+  [[ -z $NAME || $NAME =~ ^[a-z0-9][a-z0-9-]*$ ]] || usage_error "--name '$NAME' must be lower-case letters, digits and '-'"
   if [[ $ROLE != worker && -n $QUEUES$CONCURRENCY$NAME$DOCKER_SOCKET ]]; then
-    say "--queues, --concurrency, --name and --docker-socket are for the worker role"; usage
+    usage_error "--queues, --concurrency, --name and --docker-socket are for the worker role"
   fi
 }
 

@@ -21,21 +21,23 @@ EOF
 NAME="" DRAIN_TIMEOUT=600 TIMEOUT=60
 
 parse_args() {
-  [[ $# -ge 1 ]] || usage
-  ROLE=$(canonical_role "$1") || usage
+  [[ $# -ge 1 && $1 != -h && $1 != --help ]] || usage
+  ROLE=$(canonical_role "$1") || usage_error "unknown role '$1' (roles: ${ROLES[*]}, webserver)"
   shift
   while [[ $# -gt 0 ]]; do
-    [[ $# -ge 2 ]] || usage
     case $1 in
+      -h | --help) usage ;;
+      --name | --drain-timeout | --timeout) [[ $# -ge 2 ]] || usage_error "$1 needs a value" ;;&
       --name) NAME=$2 ;;
       --drain-timeout) DRAIN_TIMEOUT=$2 ;;
       --timeout) TIMEOUT=$2 ;;
-      *) usage ;;
+      *) usage_error "unknown option '$1'" ;;
     esac
     shift 2
   done
-  [[ $DRAIN_TIMEOUT =~ ^[0-9]+$ && $TIMEOUT =~ ^[0-9]+$ ]] || usage
-  [[ -z $NAME || $ROLE == worker ]] || usage
+  [[ $DRAIN_TIMEOUT =~ ^[0-9]+$ ]] || usage_error "--drain-timeout '$DRAIN_TIMEOUT' is not a whole number of seconds"
+  [[ $TIMEOUT =~ ^[0-9]+$ ]] || usage_error "--timeout '$TIMEOUT' is not a whole number of seconds"
+  [[ -z $NAME || $ROLE == worker ]] || usage_error "--name is for the worker role"
 }
 
 main() {

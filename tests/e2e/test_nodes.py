@@ -117,12 +117,6 @@ def test_start_is_idempotent(node):
     assert again.returncode == 0 and "already started" in again.stdout
 
 
-@pytest.mark.parametrize("script", ["sbin/200.sh", "sbin/503.sh"])
-def test_unknown_role_is_a_usage_error(script):
-    result = run(script, "database")
-    assert result.returncode == 2 and "usage:" in result.stderr
-
-
 def test_stopping_what_is_not_running_is_fine():
     result = run("sbin/503.sh", "worker", "--name", "never-started-anywhere")
     assert result.returncode == 0 and "not running" in result.stdout
