@@ -66,7 +66,8 @@ def main() -> int:
         "AIRFLOW_HOME": str(work / "home"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",  # stdout is for the JSON
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "0",  # measure, do not cut off (the default is 30 s)
-        "AIRFLEET_FACTORY_DB_URL": f"sqlite:///{work / 'factory.db'}", "AIRFLEET_FACTORY_CACHE_DIR": str(work / "cache"),
+        "AIRFLEET_FACTORY_DB_URL": f"sqlite:///{work / 'factory.db'}",
+        "AIRFLEET_FACTORY_CACHE_DIR": str(work / "cache"),
         "AIRFLEET_FACTORY_DB_TTL": "3600",
     })
     from airflow.dag_processing.dagbag import DagBag

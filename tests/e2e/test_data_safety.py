@@ -53,7 +53,8 @@ def test_every_role_sweeps_old_logs_and_keeps_new_ones(cluster):
         assert "airfleet.retention" in processes, f"{service} runs no log retention"
     folder = f"/opt/airflow/logs/dag_id=airfleet_test_retention_{uuid.uuid4().hex[:6]}/run_id=r1/task_id=t"
     cluster.compose("exec", "-T", "worker", "sh", "-c",
-                    f"mkdir -p {folder} && echo old > {folder}/attempt=1.log && touch -d '40 days ago' {folder}/attempt=1.log"
+                    f"mkdir -p {folder} && echo old > {folder}/attempt=1.log"
+                    f" && touch -d '40 days ago' {folder}/attempt=1.log"
                     f" && echo new > {folder}/attempt=2.log")
     swept = cluster.compose_run("exec", "-T", "worker", "python", "-m", "airfleet.retention", "--once")
     assert swept.returncode == 0 and "removed" in swept.stderr, swept.stderr

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -42,7 +42,7 @@ def test_old_runs_go_and_recent_ones_stay(database, tmp_path):
         for dag_id in ("retention_old", "retention_recent"):
             purge_data.fill_dag(connection, metadata, dag_id, tmp_path)  # runs dated 2026-01-01
         dag_run = metadata.tables["dag_run"]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         connection.execute(sa.update(dag_run).where(dag_run.c.dag_id == "retention_recent")
                            .values(start_date=now, logical_date=None, run_after=now))
     engine.dispose()

@@ -19,7 +19,8 @@ def job_with(options: dict | None = None, **task_params) -> dict:
 
 def test_callbacks_by_import_path_at_job_and_task_level():
     dags, problems = dags_of(job_with({"on_success_callback": "airfleet.hostname:get_hostname"},
-                                      on_failure_callback=[NOTIFIER], on_retry_callback="airfleet.hostname.get_hostname"))
+                                      on_failure_callback=[NOTIFIER],
+                                      on_retry_callback="airfleet.hostname.get_hostname"))
     assert problems == []
     dag = dags["factory_job_job"]
     assert dag.on_success_callback == [get_hostname]
@@ -41,8 +42,8 @@ def test_a_callback_outside_the_allow_list_or_not_callable_is_refused():
         "notifier class under `notifier`, importable on every host that parses DAGs",
     ]
     _, problems = dags_of(job_with(on_failure_callback={"notifier": "airfleet.factory.alerting:notifiers"}))
-    assert "field 'params.on_failure_callback': 'airfleet.factory.alerting:notifiers' is a function, not a notifier class" \
-        in problems[0]
+    assert ("field 'params.on_failure_callback': 'airfleet.factory.alerting:notifiers' is a function, "
+            "not a notifier class") in problems[0]
 
 
 def test_a_routed_job_alerts_only_its_own_destinations(monkeypatch):

@@ -82,8 +82,8 @@ def test_per_task_settings_are_not_defaults():
 def test_a_wrong_job_option_names_the_job():
     spec = {**SPEC, "jobs": [{**SPEC["jobs"][0], "options": {"max_active_runs": 0}}]}
     dags, problems = dags_of(spec)
-    assert problems[0] == ("factory/spec.yaml: job 'j' (job), field 'options.max_active_runs': expected an integer > 0, "
-                           "got int 0; fix: set it to an integer > 0")
+    assert problems[0] == ("factory/spec.yaml: job 'j' (job), field 'options.max_active_runs': "
+                           "expected an integer > 0, got int 0; fix: set it to an integer > 0")
     assert "factory_job_job" not in dags
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from tests.unit.factory_helpers import dags_of
 
-PRODUCE = {"id": "1", "name": "produce", "type": "python", "params": {"callable": "json:loads", "op_args": ["[[1], [2]]"]}}
+PRODUCE = {"id": "1", "name": "produce", "type": "python",
+           "params": {"callable": "json:loads", "op_args": ["[[1], [2]]"]}}
 
 
 def job_of(*tasks: dict, other_job: bool = False) -> dict:
@@ -45,7 +46,8 @@ def test_an_upstream_output_is_expanded_over_and_becomes_a_dependency():
 
 def test_a_mapped_spark_task_maps_the_operator_argument_its_parameter_becomes():
     spark = {"id": "2", "name": "aggregate", "type": "spark",
-             "params": {"application": "file:/a.jar", "main_class": "A", "expand": {"args": [["--day", "1"], ["--day", "2"]]}}}
+             "params": {"application": "file:/a.jar", "main_class": "A",
+                        "expand": {"args": [["--day", "1"], ["--day", "2"]]}}}
     dags, problems = dags_of(job_of(spark))
     assert problems == []
     assert dags["factory_job_mapped"].get_task("aggregate").expand_input.value == {

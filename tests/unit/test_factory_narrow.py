@@ -29,7 +29,8 @@ def test_a_job_needs_its_tasks_and_a_schedule_its_jobs_and_theirs():
     assert narrow(SPEC, "factory_schedule_nightly") == {**SPEC, "tasks": SPEC["tasks"][2:], "jobs": SPEC["jobs"][1:2],
                                                         "schedules": SPEC["schedules"][:1]}
     assert narrow(SPEC, "some_other_dag") == {**SPEC, "tasks": [], "jobs": [], "schedules": []}
-    assert narrow(SPEC, None) is SPEC and narrow(["not", "a", "mapping"], "factory_job_first") == ["not", "a", "mapping"]
+    assert (narrow(SPEC, None) is SPEC
+            and narrow(["not", "a", "mapping"], "factory_job_first") == ["not", "a", "mapping"])
 
 
 @pytest.mark.parametrize("spec", [None, RICH], ids=["examples", "every feature"])

@@ -29,7 +29,8 @@ def test_an_allowed_operator_is_built_with_its_arguments_and_the_common_settings
     dags, problems = dags_of(job_of(BASH, {"bash_command": "echo {{ ds }}", "env": {"A": "1"}, "retries": 4}))
     assert problems == []
     task = dags["factory_job_ops"].get_task("op")
-    assert isinstance(task, BashOperator) and (task.bash_command, task.env, task.retries) == ("echo {{ ds }}", {"A": "1"}, 4)
+    assert (isinstance(task, BashOperator)
+            and (task.bash_command, task.env, task.retries) == ("echo {{ ds }}", {"A": "1"}, 4))
     dags, problems = dags_of(job_of(EMPTY, {"owner": "me"}))
     assert problems == [] and isinstance(dags["factory_job_ops"].get_task("op"), EmptyOperator)
 
@@ -54,7 +55,8 @@ def test_without_configuration_no_operator_path_is_allowed():
     (BASH, {"bash_command": "true", "bash_cmd": "x"},
      "field 'params.bash_cmd': not a parameter of a airflow.providers.standard.operators.bash:BashOperator task "
      "(did you mean 'bash_command'?)"),
-    (BASH, {"env": {}}, "field 'params.bash_command': missing (a airflow.providers.standard.operators.bash:BashOperator "
+    (BASH, {"env": {}}, "field 'params.bash_command': missing "
+                        "(a airflow.providers.standard.operators.bash:BashOperator "
                         "task needs it); fix: set it to any value"),
     ("airfleet.hostname:get_hostname", {}, "field 'type': 'airfleet.hostname:get_hostname' is not an operator class; "
                                            "fix: name an operator class importable on every host"),

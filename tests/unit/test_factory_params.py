@@ -12,7 +12,8 @@ def job_with(params: dict, command: str = "echo {{ params.rows }} {{ var.value.r
 
 
 def test_typed_params_become_airflow_params_with_their_schema():
-    dags, problems = dags_of(job_with({"rows": {"type": "integer", "default": 1000, "minimum": 1, "description": "rows"},
+    dags, problems = dags_of(job_with({"rows": {"type": "integer", "default": 1000, "minimum": 1,
+                                                "description": "rows"},
                                        "region": {"name": "eu"}, "mode": "full"}))
     assert problems == []
     params = dags["factory_job_typed"].params

@@ -74,7 +74,8 @@ def test_every_example_dag_renders_to_the_same_dag(tmp_path):
 def test_the_render_command_writes_a_file(tmp_path, capsys):
     target = tmp_path / "out" / "orders_nightly.py"
     target.parent.mkdir()
-    assert cli.main(["factory", "render", "factory_schedule_orders_nightly", str(DAGS / "factory"), "-o", str(target)]) == 0
+    assert cli.main(["factory", "render", "factory_schedule_orders_nightly", str(DAGS / "factory"),
+                     "-o", str(target)]) == 0
     assert "factory_schedule_orders_nightly written to" in capsys.readouterr().out
     assert "TriggerDagRunOperator" in target.read_text()
     assert cli.main(["factory", "render", "factory_job_nosuch", str(DAGS / "factory")]) == 1

@@ -65,7 +65,8 @@ def test_hostile_yaml_is_one_line_and_fast(text, expected):
 
 def test_ordinary_aliases_still_work():
     text = ("common: &bash {bash_command: echo hi, retries: 2}\n"
-            "tasks:\n  - {id: 1, name: a, type: bash, params: *bash}\n  - {id: 2, name: b, type: bash, params: *bash}\n")
+            "tasks:\n  - {id: 1, name: a, type: bash, params: *bash}\n"
+            "  - {id: 2, name: b, type: bash, params: *bash}\n")
     raw = yamlsafe.load(text)
     assert raw["tasks"][0]["params"] == raw["tasks"][1]["params"] == {"bash_command": "echo hi", "retries": 2}
 

@@ -19,7 +19,8 @@ def spec_with(job_schedule=None, schedule_fields=None, outlets=("orders",)) -> d
     return {
         "tasks": [bash("1", "produce", outlets=list(outlets)), bash("2", "consume", inlets=["orders"])],
         "jobs": [{"id": "p", "name": "producer", "tasks": ["1"]}, job],
-        "schedules": [{"id": "s", "name": "timed", "jobs": ["p"], **({"cron": "@daily"} if schedule_fields is None else schedule_fields)}],
+        "schedules": [{"id": "s", "name": "timed", "jobs": ["p"],
+                       **({"cron": "@daily"} if schedule_fields is None else schedule_fields)}],
     }
 
 

@@ -23,9 +23,11 @@ def database(tmp_path) -> str:
         connection.execute(sa.text("CREATE TABLE connection (conn_id TEXT, password TEXT, extra TEXT, "
                                    "is_encrypted BOOLEAN, is_extra_encrypted BOOLEAN)"))
         connection.execute(sa.text('CREATE TABLE variable ("key" TEXT, val TEXT, is_encrypted BOOLEAN)'))
-        connection.execute(sa.text("INSERT INTO connection VALUES ('warehouse', :t, NULL, 1, 0), ('plain', 'x', '{}', 0, 0)"),
+        connection.execute(sa.text("INSERT INTO connection VALUES ('warehouse', :t, NULL, 1, 0), "
+                                   "('plain', 'x', '{}', 0, 0)"),
                            {"t": token})
-        connection.execute(sa.text("INSERT INTO variable VALUES ('api_token', :t, 1), ('region', 'eu', 0)"), {"t": token})
+        connection.execute(sa.text("INSERT INTO variable VALUES ('api_token', :t, 1), ('region', 'eu', 0)"),
+                           {"t": token})
     engine.dispose()
     return url
 

@@ -66,7 +66,8 @@ def test_a_retention_that_is_no_positive_whole_number_is_refused(raw):
 
 def test_defaults_and_off():
     assert policy_from({}) == Policy(30, None)
-    assert policy_from({"AIRFLEET_LOG_RETENTION_DAYS": "off", "AIRFLEET_LOG_RETENTION_MB": "10"}) == Policy(None, 10 * 1024 * 1024)
+    assert policy_from({"AIRFLEET_LOG_RETENTION_DAYS": "off", "AIRFLEET_LOG_RETENTION_MB": "10"}) == \
+        Policy(None, 10 * 1024 * 1024)
 
 
 def test_the_command_checks_its_settings_in_one_line(tmp_path):

@@ -45,7 +45,8 @@ def _shape(value: Any) -> bool:
     if isinstance(value, bool):
         return True
     return isinstance(value, dict) and all(
-        isinstance(item, str) or (key == "email_to" and isinstance(item, list) and all(isinstance(i, str) for i in item))
+        isinstance(item, str)
+        or (key == "email_to" and isinstance(item, list) and all(isinstance(i, str) for i in item))
         for key, item in value.items())
 
 
@@ -55,9 +56,11 @@ def issues(value: Any, where: str) -> Iterator[Issue]:
     known = [*ROUTES, *SETTINGS]
     for key in value:
         if key not in known:
-            yield Issue(f"{where}.{key}", f"not an alert setting{suggestion(key, known)}", f"use only {', '.join(known)}")
+            yield Issue(f"{where}.{key}", f"not an alert setting{suggestion(key, known)}",
+                        f"use only {', '.join(known)}")
     if not any(value.get(key) for key in ROUTES):
-        yield Issue(where, "names no destination", f"set at least one of {', '.join(ROUTES)}, or alerts: false for none")
+        yield Issue(where, "names no destination",
+                    f"set at least one of {', '.join(ROUTES)}, or alerts: false for none")
 
 
 ALERTS = Field(Kind("true, false, or a mapping of destinations (email_to, webhook_url, sns_topic_arn)", _shape),

@@ -65,7 +65,8 @@ def _edge_order(spec: JobSpec) -> list[Dependency]:
     for group in spec.task_groups:  # parents first, so each parent's depth is known
         depth[group.id] = depth[group.parent] + 1 if group.parent else 1
     return sorted(spec.dependencies,
-                  key=lambda edge: -max([depth[node] for node in (edge.parent, edge.child) if node in depth], default=99))
+                  key=lambda edge: -max([depth[node] for node in (edge.parent, edge.child) if node in depth],
+                                        default=99))
 
 
 def job_plan(job: Job) -> DagPlan:
@@ -80,7 +81,8 @@ def job_plan(job: Job) -> DagPlan:
     names = {**{task.id: task.name for task in job.tasks}, **groups}
     edges = tuple((names[dependency.parent], names[dependency.child]) for dependency in _edge_order(spec))
     return DagPlan(arguments, tuple(_task_plan(task, job) for task in job.tasks), edges, tuple(
-        GroupPlan(group.name, groups[group.parent] if group.parent else None, group.tooltip) for group in spec.task_groups))
+        GroupPlan(group.name, groups[group.parent] if group.parent else None, group.tooltip)
+        for group in spec.task_groups))
 
 
 def schedule_plan(schedule: Schedule) -> DagPlan:

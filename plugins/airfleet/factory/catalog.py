@@ -104,7 +104,8 @@ class _Resolver:
                 continue
             for issue in wiring.issues(spec, tasks, document):
                 self.fail(document.origin, record, issue.field, issue.message, issue.fix)
-            cycle = find_cycle(spec.tasks, wiring.edges(spec, tasks)) if len(self.catalog.problems) == problems else None
+            cycle = (find_cycle(spec.tasks, wiring.edges(spec, tasks))
+                     if len(self.catalog.problems) == problems else None)
             if cycle:
                 names = {task_id: tasks[task_id].name for task_id in spec.tasks}
                 self.fail(document.origin, record, "dependencies", f"dependency cycle {_cycle_text(cycle, names)}",

@@ -87,7 +87,8 @@ def create_tables(bind: sa.Engine) -> None:
             for column in table.columns:
                 if column.name not in present:
                     kind = column.type.compile(dialect=connection.dialect)
-                    connection.execute(sa.text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}"))
+                    connection.execute(sa.text(f"ALTER TABLE {quote(table.name)} "
+                                               f"ADD COLUMN {quote(column.name)} {kind}"))
 
 
 def read_rows(bind: sa.Engine) -> dict[str, list[dict[str, Any]]]:

@@ -32,7 +32,8 @@ def _text(item: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def read_groups(value: Any, tasks: Sequence[str], id_rule: Any, name_rule: Any) -> tuple[tuple[GroupSpec, ...], list[Issue]]:
+def read_groups(value: Any, tasks: Sequence[str], id_rule: Any,
+                name_rule: Any) -> tuple[tuple[GroupSpec, ...], list[Issue]]:
     """The groups of a job whose tasks are `tasks`; `id_rule` and `name_rule` are the spec's regexes."""
     if value is None:
         return (), []
@@ -44,8 +45,8 @@ def read_groups(value: Any, tasks: Sequence[str], id_rule: Any, name_rule: Any) 
     for index, item in enumerate(value):
         where = f"task_groups[{index}]"
         if not isinstance(item, dict) or set(item) - {"id", "name", "tasks", "parent", "tooltip"}:
-            issues.append(Issue(where, f"expected a mapping of id, name, tasks, parent, tooltip, got {json_shown(item)}",
-                                f"write it as {EXAMPLE}"))
+            issues.append(Issue(where, "expected a mapping of id, name, tasks, parent, tooltip, "
+                                f"got {json_shown(item)}", f"write it as {EXAMPLE}"))
             continue
         group_id, name, parent = _text(item, "id"), _text(item, "name"), _text(item, "parent")
         members = item.get("tasks", [])

@@ -33,7 +33,8 @@ def narrow(raw: Any, dag_id: str | None) -> Any:
         return raw
     schedules: list[dict[str, Any]] = []
     if dag_id.startswith(SCHEDULE_PREFIX):
-        schedules = [record for record in _records(raw, "schedules") if record.get("name") == dag_id[len(SCHEDULE_PREFIX):]]
+        schedules = [record for record in _records(raw, "schedules")
+                     if record.get("name") == dag_id[len(SCHEDULE_PREFIX):]]
         wanted = set().union(*(_ids(schedule, "jobs") for schedule in schedules))
         jobs = [record for record in _records(raw, "jobs") if _id(record.get("id")) in wanted]
     else:

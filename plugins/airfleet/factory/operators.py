@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+
 from airfleet.factory import allowlist
 from airfleet.factory.fields import Field, Issue, Kind
 from airfleet.factory.tasktypes import TaskType
@@ -31,7 +32,8 @@ def _arguments(operator: type) -> dict[str, Field]:
             break
         parameters = list(inspect.signature(cls.__init__).parameters.values())
         for parameter in parameters:
-            if parameter.name not in SKIPPED and parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
+            if parameter.name not in SKIPPED and \
+                    parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
                 found.setdefault(parameter.name, Field(ANY, required=parameter.default is parameter.empty))
         if not any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters):
             break
@@ -60,7 +62,8 @@ class OperatorTask(TaskType):
         except allowlist.Refused as error:
             return [Issue("type", str(error), allowlist.OPERATORS.fix())]
         except ValueError as error:
-            return [Issue("type", str(error), "name an operator class importable on every host, as 'package.module:Class'")]
+            return [Issue("type", str(error),
+                          "name an operator class importable on every host, as 'package.module:Class'")]
         return super().validate(params)
 
     def operator(self, params):

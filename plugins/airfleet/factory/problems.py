@@ -45,6 +45,7 @@ class FactorySpecError(Exception):
         self.warnings = tuple(problem for problem in problems if problem.warning)
         count = len(self.problems)
         head = (f"{count} malformed factory record{'s' if count != 1 else ''}; their DAGs are not generated, "
-                "every other factory DAG is:") if count else "no malformed factory record; every factory DAG is generated:"
+                "every other factory DAG is:") if count else \
+            "no malformed factory record; every factory DAG is generated:"
         lines = [f"- {problem}" for problem in (*self.problems, *self.warnings)]
         super().__init__("\n".join([head, *lines]))

@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 
 from airfleet.factory import cache, db, yamlsafe
-from airfleet.factory.problems import DB_ORIGIN, Problem
 from airfleet.factory.narrow import narrow
 from airfleet.factory.options import read_defaults
+from airfleet.factory.problems import DB_ORIGIN, Problem
 from airfleet.factory.spec import Document, parse_document
 
 SPEC_DIR = "factory"

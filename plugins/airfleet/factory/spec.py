@@ -136,7 +136,8 @@ class _Record:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not ID.match(value):
-            self.fail("id", f"{json_shown(value)} is not an id", "use 1-64 letters, digits, '_', '.' or '-', e.g. \"12\"")
+            self.fail("id", f"{json_shown(value)} is not an id",
+                      "use 1-64 letters, digits, '_', '.' or '-', e.g. \"12\"")
             return
         self.id = value
 
@@ -156,7 +157,8 @@ class _Record:
         if value is None:
             return {}
         if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
-            self.fail("params", f"expected a mapping, got {json_shown(value)}", "give params as a mapping of names to values")
+            self.fail("params", f"expected a mapping, got {json_shown(value)}",
+                      "give params as a mapping of names to values")
             return None
         where = not_json(value, "params")
         if where:
@@ -187,7 +189,8 @@ class _Record:
         for index, item in enumerate(value):
             text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
             if not isinstance(text, str) or not ID.match(text):
-                self.fail(f"{key}[{index}]", f"{json_shown(item)} is not a {refers_to} id", f"use the id of a {refers_to}")
+                self.fail(f"{key}[{index}]", f"{json_shown(item)} is not a {refers_to} id",
+                          f"use the id of a {refers_to}")
                 return None
             if text in ids:
                 self.fail(f"{key}[{index}]", f"{refers_to} '{text}' is listed twice", "list each id once")
@@ -219,8 +222,9 @@ class _Record:
             for key, ref in ((child_key, child), ("pid", parent)):
                 if members is not None and ref not in members and ref not in groups:
                     also = f" or groups {list(groups)}" if groups else ""
-                    self.fail(f"{where}.{key}", f"{json_shown(item[key])} is not one of this {self.kind}'s {PLURAL[refers_to]} "
-                              f"{list(members)}{also}", f"add it to {PLURAL[refers_to]} or remove this dependency")
+                    self.fail(f"{where}.{key}", f"{json_shown(item[key])} is not one of this {self.kind}'s "
+                              f"{PLURAL[refers_to]} {list(members)}{also}",
+                              f"add it to {PLURAL[refers_to]} or remove this dependency")
                     return None
             if child == parent:
                 self.fail(where, f"{refers_to} '{child}' depends on itself", "remove this dependency")
@@ -311,7 +315,8 @@ def parse_job(raw: Mapping[str, Any], origin: str, position: int) -> tuple[JobSp
                    groups, schedule, options, task_defaults), record
 
 
-def parse_schedule(raw: Mapping[str, Any], origin: str, position: int) -> tuple[ScheduleSpec | Disabled | None, _Record]:
+def parse_schedule(raw: Mapping[str, Any], origin: str,
+                   position: int) -> tuple[ScheduleSpec | Disabled | None, _Record]:
     record = _Record("schedule", raw, origin, position)
     record.read_id()
     enabled = record.read_enabled()
@@ -358,7 +363,8 @@ def parse_document(raw: Any, origin: str) -> Document:
         records = raw.get(PLURAL[kind]) or []
         if not isinstance(records, list):
             document.problems.append(Problem(origin, "file", PLURAL[kind], f"expected a list of {kind} records, got "
-                                             f"{json_shown(records)}", f"write {PLURAL[kind]} as a list (items start with '- ')"))
+                                             f"{json_shown(records)}",
+                                             f"write {PLURAL[kind]} as a list (items start with '- ')"))
             continue
         seen: set[str] = set()
         for position, raw_record in enumerate(records, start=1):
@@ -369,7 +375,8 @@ def parse_document(raw: Any, origin: str) -> Document:
                 continue
             spec, record = parser(raw_record, origin, position)
             if record.id is not None and record.id in seen:
-                record.fail("id", f"another {kind} in {place(origin)} has id '{record.id}'", f"give each {kind} its own id")
+                record.fail("id", f"another {kind} in {place(origin)} has id '{record.id}'",
+                            f"give each {kind} its own id")
                 spec = None
             document.problems += record.problems
             if record.id is not None:

@@ -15,8 +15,22 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airfleet.factory import alerting, allowlist, callbacks, mapping, timing
 from airfleet.factory.fields import (
-    BOOL, COUNT, INT, LIST, MAPPING, MAPPING_OR_LIST, SECONDS, STR_LIST, STR_MAP, TEXT, TEXT_OR_LIST, Field, Issue,
-    Kind, shown, suggestion,
+    BOOL,
+    COUNT,
+    INT,
+    LIST,
+    MAPPING,
+    MAPPING_OR_LIST,
+    SECONDS,
+    STR_LIST,
+    STR_MAP,
+    TEXT,
+    TEXT_OR_LIST,
+    Field,
+    Issue,
+    Kind,
+    shown,
+    suggestion,
 )
 from airfleet.factory.plan import Call, TaskPlan, make_task
 
@@ -81,7 +95,8 @@ class TaskType:
         issues = []
         for key in params:
             if key not in allowed:
-                issues.append(Issue(f"params.{key}", f"not a parameter of a {self.name} task{suggestion(key, sorted(allowed))}",
+                issues.append(Issue(f"params.{key}",
+                                    f"not a parameter of a {self.name} task{suggestion(key, sorted(allowed))}",
                                     f"use only {', '.join(sorted(allowed))}"))
         issues += _field_issues(allowed, params, self.name)
         issues = issues or mapping.issues(self.fields, params, self.name)
@@ -216,7 +231,8 @@ class BashTask(TaskType):
 @register
 class PythonTask(TaskType):
     name = "python"
-    fields = {"callable": Field(TEXT, required=True, mappable=False), "op_args": Field(LIST), "op_kwargs": Field(MAPPING)}
+    fields = {"callable": Field(TEXT, required=True, mappable=False), "op_args": Field(LIST),
+              "op_kwargs": Field(MAPPING)}
 
     def check(self, params):
         return _callable_issues(params)
@@ -247,7 +263,7 @@ class SparkTask(TaskType):
         names = (("app_resource", "main_class", "app_args", "spark_properties", "app_name") if rest else
                  ("application", "java_class", "application_args", "conf", "name"))
         ours = ("application", "main_class", "args", "conf", "name")
-        arguments = {theirs: params[mine] for mine, theirs in zip(ours, names) if mine in params}
+        arguments = {theirs: params[mine] for mine, theirs in zip(ours, names, strict=True) if mine in params}
         if "conn_id" in params:
             arguments["conn_id"] = params["conn_id"]
         if rest:

@@ -41,7 +41,8 @@ def _timedelta_issues(value: Any, where: str) -> Iterator[Issue]:
     parts = value if isinstance(value, dict) else {"seconds": value}
     if not parts or set(parts) - set(UNITS) or not all(_number(item) for item in parts.values()) or \
             timedelta(**parts) <= timedelta(0):
-        yield Issue(f"{where}.timedelta", f"expected seconds > 0 or a mapping of {', '.join(UNITS)}, got {json_shown(value)}",
+        yield Issue(f"{where}.timedelta",
+                    f"expected seconds > 0 or a mapping of {', '.join(UNITS)}, got {json_shown(value)}",
                     "write it as {timedelta: 3600} or {timedelta: {hours: 1}}")
 
 
@@ -78,7 +79,8 @@ def issues(value: Any, where: str) -> Iterator[Issue]:
         yield from _timedelta_issues(value["timedelta"], where)
     elif form == "timetable":
         if not isinstance(value.get("args", {}), dict):
-            yield Issue(f"{where}.args", f"expected a mapping, got {json_shown(value['args'])}", "give args as a mapping")
+            yield Issue(f"{where}.args", f"expected a mapping, got {json_shown(value['args'])}",
+                        "give args as a mapping")
         else:
             yield from _timetable_issues(value, where)
     elif not asset_names(value["assets"]):

@@ -41,7 +41,8 @@ def issues(spec: JobSpec, tasks: Mapping[str, TaskSpec], document: Document) -> 
             where = f" (it is in job '{owners[0]}')" if owners else ""
             found.append(Issue(f"tasks[{index}]", f"task '{task_id}' ({task.name}) expands {key} over '+{name}', "
                                f"which is not a task of this job{where}",
-                               f"map over the output of a task of this job ({', '.join(sorted(named))}), or over a list"))
+                               f"map over the output of a task of this job ({', '.join(sorted(named))}), "
+                               "or over a list"))
     return found
 
 
@@ -54,8 +55,8 @@ def edges(spec: JobSpec, tasks: Mapping[str, TaskSpec]) -> list[Dependency]:
     named = _named(spec, tasks)
     for task_id in spec.tasks:
         if task_id in tasks:
-            found += [Dependency(child=task_id, parent=named[name]) for _, name in mapping.references(tasks[task_id].params)
-                      if name in named]
+            found += [Dependency(child=task_id, parent=named[name])
+                      for _, name in mapping.references(tasks[task_id].params) if name in named]
     return found
 
 
