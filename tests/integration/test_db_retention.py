@@ -45,6 +45,8 @@ def test_old_runs_go_and_recent_ones_stay(database, tmp_path):
         now = datetime.now(UTC)
         connection.execute(sa.update(dag_run).where(dag_run.c.dag_id == "retention_recent")
                            .values(start_date=now, logical_date=None, run_after=now))
+        connection.execute(sa.update(dag_run).where(dag_run.c.dag_id == "retention_old")
+                           .values(start_date=datetime(2025, 6, 1, tzinfo=UTC)))
     engine.dispose()
     old, recent = runs(database, "retention_old"), runs(database, "retention_recent")
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database.url,
