@@ -24,6 +24,14 @@ canonical_role() {
   return 1
 }
 
+# The first argument of a node script (sbin/): sets ROLE; no argument or --help shows the script's
+# own `usage`, an unknown role is a one-line usage error.
+role_argument() {
+  [[ -n ${1:-} && $1 != -h && $1 != --help ]] || usage
+  # shellcheck disable=SC2034  # ROLE is read by the script that sourced this
+  ROLE=$(canonical_role "$1") || usage_error "unknown role '$1' (roles: ${ROLES[*]}, webserver)"
+}
+
 # The first lines of a node script's usage: ROLE, then the roles, as "api-server (alias webserver) | ...".
 role_usage() {
   local role line=""

@@ -30,8 +30,7 @@ say() { echo "200: $*" >&2; }
 ENV_FILE=/etc/airfleet/node.env TIMEOUT=300 IMAGE="" NETWORK="" DAGS="" QUEUES="" CONCURRENCY="" NAME="" DOCKER_SOCKET=""
 
 parse_args() {
-  [[ $# -ge 1 && $1 != -h && $1 != --help ]] || usage
-  ROLE=$(canonical_role "$1") || usage_error "unknown role '$1' (roles: ${ROLES[*]}, webserver)"
+  role_argument "$@"
   shift
   while [[ $# -gt 0 ]]; do
     case $1 in

@@ -21,8 +21,7 @@ EOF
 NAME="" DRAIN_TIMEOUT=600 TIMEOUT=60
 
 parse_args() {
-  [[ $# -ge 1 && $1 != -h && $1 != --help ]] || usage
-  ROLE=$(canonical_role "$1") || usage_error "unknown role '$1' (roles: ${ROLES[*]}, webserver)"
+  role_argument "$@"
   shift
   while [[ $# -gt 0 ]]; do
     case $1 in

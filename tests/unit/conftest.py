@@ -9,3 +9,13 @@ def factory_allow_lists(monkeypatch):
     monkeypatch.delenv("AIRFLEET_FACTORY_OPERATOR_MODULES", raising=False)
     monkeypatch.delenv("AIRFLEET_FACTORY_TIMETABLE_MODULES", raising=False)
     monkeypatch.delenv("AIRFLEET_FACTORY_DEFAULTS", raising=False)
+
+
+@pytest.fixture
+def url(tmp_path, monkeypatch):
+    """The factory's tables in a SQLite file of the test's own, with its own cache folder."""
+    monkeypatch.setenv("AIRFLEET_FACTORY_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("AIRFLOW_CONN_AIRFLEET_FACTORY_DB", raising=False)
+    location = f"sqlite:///{tmp_path / 'factory.db'}"
+    monkeypatch.setenv("AIRFLEET_FACTORY_DB_URL", location)
+    return location

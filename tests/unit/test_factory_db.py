@@ -25,15 +25,6 @@ SPEC = {
 
 
 @pytest.fixture
-def url(tmp_path, monkeypatch):
-    monkeypatch.setenv("AIRFLEET_FACTORY_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("AIRFLOW_CONN_AIRFLEET_FACTORY_DB", raising=False)
-    location = f"sqlite:///{tmp_path / 'factory.db'}"
-    monkeypatch.setenv("AIRFLEET_FACTORY_DB_URL", location)
-    return location
-
-
-@pytest.fixture
 def filled(url):
     bind = db.engine(url)
     db.create_tables(bind)

@@ -19,15 +19,6 @@ FEATURES = Path(__file__).parents[2] / "dags" / "factory" / "features.yaml"
 SOURCE_KEYS = {"fileloc", "relative_fileloc", "description", "doc_md"}  # they name where the record is
 
 
-@pytest.fixture
-def url(tmp_path, monkeypatch):
-    monkeypatch.setenv("AIRFLEET_FACTORY_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("AIRFLOW_CONN_AIRFLEET_FACTORY_DB", raising=False)
-    location = f"sqlite:///{tmp_path / 'factory.db'}"
-    monkeypatch.setenv("AIRFLEET_FACTORY_DB_URL", location)
-    return location
-
-
 def serialized(dag) -> dict:
     from airflow.serialization.serialized_objects import DagSerialization
 
