@@ -4,7 +4,7 @@ in, within a stated bound, prints the measured recovery time as a JSON line (`-s
 in the junit report's properties), and leaves every service healthy again.
 
 They pass only with the settings README "Faults and recovery" names: a killed worker's tasks are
-retried after `[scheduler] task_instance_heartbeat_timeout` (60 s, not Airflow's 300 s), and tasks
+retried after `[scheduler] task_instance_heartbeat_timeout` (75 s, not Airflow's 300 s), and tasks
 ride out an api-server restart only with more `[workers] execution_api_retries` than Airflow's.
 
 They break services on purpose, so they run on a cluster of their own, torn down after (marked
