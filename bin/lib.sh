@@ -158,7 +158,8 @@ build_image() {
   local image=$1 log="$ROOT/.build/$1.log"
   say "building airfleet/$image:$IMAGE_TAG"
   if ! (set -o pipefail  # the build's status, whatever the caller set
-         BUILDKIT_PROGRESS=plain docker build --build-arg "BASE_IMAGE=$BASE_IMAGE" -f "$ROOT/docker/$image/Dockerfile" \
+         # --force-rm: the legacy builder otherwise keeps a failed step's container.
+         BUILDKIT_PROGRESS=plain docker build --force-rm --build-arg "BASE_IMAGE=$BASE_IMAGE" -f "$ROOT/docker/$image/Dockerfile" \
            -t "airfleet/$image:$IMAGE_TAG" "$ROOT" 2>&1 | tee "$log" | { grep --line-buffered -E "$STEP_LINES" >&2 || true; }); then
     tail -n 30 "$log" >&2
     die "building airfleet/$image failed; the last lines are above (full output: $log)"

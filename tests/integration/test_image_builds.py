@@ -37,6 +37,11 @@ def image_id(tag: str) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
+def stopped_containers() -> set[str]:
+    listed = subprocess.run(["docker", "ps", "-aq", "--filter", "status=exited"], capture_output=True, text=True)
+    return set(listed.stdout.split())
+
+
 @pytest.fixture(scope="module")
 def broken_apt_base() -> str:
     """A Debian base whose apt-get fails the way an unreachable mirror does."""
@@ -78,6 +83,7 @@ def test_a_build_failing_half_way_shows_why_and_keeps_the_old_image(builder, bro
     tag = f"broken-{builder}-{uuid.uuid4().hex[:6]}"
     subprocess.run(["docker", "tag", broken_apt_base, f"airfleet/redis:{tag}"], check=True)
     before = image_id(f"airfleet/redis:{tag}")
+    stopped = stopped_containers()
     try:
         result = lib("stage_build_context && build_image redis", AIRFLEET_IMAGE_TAG=tag, BASE_IMAGE=broken_apt_base,
                      **environ)
@@ -86,5 +92,6 @@ def test_a_build_failing_half_way_shows_why_and_keeps_the_old_image(builder, bro
         assert "building airfleet/redis failed" in result.stderr.strip().splitlines()[-1]
         assert "Traceback" not in result.stderr
         assert image_id(f"airfleet/redis:{tag}") == before
+        assert stopped_containers() == stopped, "the failed step's container was left behind"
     finally:
         subprocess.run(["docker", "rmi", f"airfleet/redis:{tag}"], capture_output=True)
