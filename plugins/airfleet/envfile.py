@@ -23,6 +23,7 @@ _URLSAFE = re.compile(r"^[A-Za-z0-9_-]{16,}$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _PORT = re.compile(r"^[0-9]{1,5}$")
 _ADDRESS = re.compile(r"^[0-9A-Fa-f.:]+$")
+_COUNT_OR_OFF = re.compile(r"^([1-9][0-9]*|off)$")  # retention settings (airfleet.retention)
 
 
 class EnvFileError(AirfleetError, ValueError):
@@ -98,12 +99,9 @@ SETTINGS: tuple[Setting, ...] = (
             "host names separated by spaces", False),
     Setting("AIRFLEET_CA_BUNDLE", None, _is_pem_bundle,
             "the absolute path of a readable PEM file of CA certificates", False),
-    Setting("AIRFLEET_LOG_RETENTION_DAYS", None, re.compile(r"^([1-9][0-9]*|off)$").match,
-            "a whole number of days above 0, or off", False),
-    Setting("AIRFLEET_LOG_RETENTION_MB", None, re.compile(r"^([1-9][0-9]*|off)$").match,
-            "a whole number of megabytes above 0, or off", False),
-    Setting("AIRFLEET_DB_RETENTION_DAYS", None, re.compile(r"^([1-9][0-9]*|off)$").match,
-            "a whole number of days above 0, or off", False),
+    *(Setting(name, None, _COUNT_OR_OFF.match, f"a whole number of {unit} above 0, or off", False)
+      for name, unit in (("AIRFLEET_LOG_RETENTION_DAYS", "days"), ("AIRFLEET_LOG_RETENTION_MB", "megabytes"),
+                         ("AIRFLEET_DB_RETENTION_DAYS", "days"))),
     Setting("AIRFLEET_LOAD_EXAMPLES", None, re.compile(r"^(True|False|true|false)$").match, "True or False", False),
 )
 
