@@ -55,16 +55,18 @@ def check(url: str, decrypt) -> None:
             "list both keys, new first, as AIRFLOW_FERNET_KEY=new,old and run `airflow rotate-fernet-key`")
 
 
-def main() -> int:
+def run(args: object) -> int:
     from airflow.configuration import conf
     from airflow.models.crypto import get_fernet
 
-    try:
-        check(conf.get("database", "sql_alchemy_conn"), get_fernet().decrypt)
-    except AirfleetError as error:
-        print(f"airfleet: {error}", file=sys.stderr)
-        return 1
+    check(conf.get("database", "sql_alchemy_conn"), get_fernet().decrypt)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from airfleet.cli import run_module
+
+    return run_module("python -m airfleet.fernet_check", __doc__.split("\n\n")[0], run, argv)
 
 
 if __name__ == "__main__":

@@ -122,20 +122,9 @@ def log_folder(env: Mapping[str, str]) -> Path:
     return Path(folder) if folder else Path(env.get("AIRFLOW_HOME", "~/airflow")).expanduser() / "logs"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m airfleet.retention", description=__doc__.split("\n\n")[0])
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--once", action="store_true", help="sweep now, report, and exit")
-    mode.add_argument("--check", action="store_true", help="only check the settings")
-    parser.add_argument("--db", action="store_true", help="also clean old metadata once a day (airflow db clean)")
-    parser.add_argument("--folder", type=Path, help="the log folder (default: [logging] base_log_folder)")
-    args = parser.parse_args(argv)
-    try:
-        policy = policy_from(os.environ)
-        db_days = _positive(os.environ, "AIRFLEET_DB_RETENTION_DAYS", DEFAULT_DB_DAYS)
-    except AirfleetError as error:
-        print(f"airfleet: {error}", file=sys.stderr)
-        return 1
+def run(args: argparse.Namespace) -> int:
+    policy = policy_from(os.environ)
+    db_days = _positive(os.environ, "AIRFLEET_DB_RETENTION_DAYS", DEFAULT_DB_DAYS)
     if args.check:
         return 0
     root = args.folder or log_folder(os.environ)
@@ -151,6 +140,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.once:
             return 0
         time.sleep(INTERVAL)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from airfleet.cli import arg, run_module
+
+    return run_module("python -m airfleet.retention", __doc__.split("\n\n")[0], run, argv,
+                      arg("--once", action="store_true", help="sweep now, report, and exit"),
+                      arg("--check", action="store_true", help="only check the settings"),
+                      arg("--db", action="store_true", help="also clean old metadata once a day (airflow db clean)"),
+                      arg("--folder", type=Path, help="the log folder (default: [logging] base_log_folder)"))
 
 
 if __name__ == "__main__":
