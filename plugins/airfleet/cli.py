@@ -15,9 +15,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
-from airfleet.errors import AirfleetError, ArgumentError
+from airfleet.errors import AirfleetError, ArgumentError, redact
 
 Arg = tuple[tuple[str, ...], dict[str, Any]]
 
@@ -183,6 +184,17 @@ def _database_error(exc: Exception) -> str | None:
     return f"database: {cause}; check the database URL and that the server is reachable"
 
 
+def _unexpected(exc: Exception) -> str:
+    """A bug, not a user error: still one line, with where it happened and the way to the traceback."""
+    where = exc.__traceback__
+    while where and where.tb_next:
+        where = where.tb_next
+    place = f" at {Path(where.tb_frame.f_code.co_filename).name}:{where.tb_lineno}" if where else ""
+    text = redact(" ".join(str(exc).split()))[:300]
+    return (f"unexpected error{place}: {type(exc).__name__}: {text}; "
+            "run again with AIRFLEET_DEBUG=1 for the traceback and report it")
+
+
 def dispatch(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
     """Parse `argv` and run the chosen `func(args)`: the one place an error becomes a line and an exit code."""
     try:
@@ -194,10 +206,14 @@ def dispatch(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None)
         line, code = f"airfleet: {exc}", exc.exit_code
     except OSError as exc:
         line, code = f"airfleet: {_os_error(exc)}", 1
+    except KeyboardInterrupt:
+        line, code = "airfleet: interrupted", 130
     except Exception as exc:
         message = _database_error(exc)
         if message is None:
-            raise
+            if os.environ.get("AIRFLEET_DEBUG"):
+                raise
+            message = _unexpected(exc)
         line, code = f"airfleet: {message}", 1
     print(line, file=sys.stderr)
     return code

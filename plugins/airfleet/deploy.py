@@ -11,6 +11,8 @@ import argparse
 import os
 import time
 
+import requests
+
 from airfleet.bundles import BUNDLE_NAME
 from airfleet.client import AirflowClient
 from airfleet.errors import AirfleetError, UsageError
@@ -67,6 +69,22 @@ def deploy(client: AirflowClient, sha: str, changed: list[str] | None = None, bu
         time.sleep(0.5)
 
 
+def _failure(url: str, user: str, exc: Exception) -> str:
+    """What went wrong talking to the cluster, with the setting to check."""
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                        requests.exceptions.InvalidSchema)):
+        return f"AIRFLEET_API_URL '{url}' is not a URL; set it like http://HOST:8080"
+    if isinstance(exc, requests.ConnectionError):
+        return f"cannot connect to {url}; check AIRFLEET_API_URL and that the cluster's api-server is up"
+    if isinstance(exc, requests.Timeout):
+        return f"{url} did not answer in time; check that the cluster's api-server is healthy"
+    response = getattr(exc, "response", None)
+    if response is not None and response.status_code in (401, 403):
+        return (f"{url} refused the login of '{user}' ({response.status_code}); "
+                "check AIRFLEET_API_USER and AIRFLEET_API_PASSWORD")
+    return f"{url}: {' '.join(str(exc).split())[:300]}"
+
+
 def run(args: argparse.Namespace) -> int:
     """Options default to the AIRFLEET_DEPLOY_* / AIRFLEET_API_* variables (ci/deploy.sh sets them); the
     password is read only from AIRFLEET_API_PASSWORD, so it never shows in a process list."""
@@ -80,6 +98,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         seconds = deploy(client, args.sha, changed=args.files or None, timeout=args.timeout)
     except (RuntimeError, OSError) as exc:  # the API's answer, or the cluster unreachable
-        raise DeployError(f"{args.api_url}: {exc}") from exc
+        raise DeployError(_failure(args.api_url, args.api_user, exc)) from None
     print(f"deploy: the cluster runs {args.sha[:12]} (parsed {seconds:.1f}s after the request)")
     return 0

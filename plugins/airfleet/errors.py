@@ -7,6 +7,10 @@ turns any of them into a single line and an exit code, as Celery's `CeleryComman
 
 from __future__ import annotations
 
+import re
+
+_URL_PASSWORD = re.compile(r"://([^:/@\s]*):[^@\s]+@")
+
 
 class AirfleetError(Exception):
     exit_code = 1
@@ -18,3 +22,8 @@ class UsageError(AirfleetError):
 
 class ArgumentError(UsageError):
     """argparse rejected the command line; the message is already the whole line, naming the command."""
+
+
+def redact(text: str) -> str:
+    """`text` with the password of any URL in it (scheme://user:password@host) replaced by ***."""
+    return _URL_PASSWORD.sub(r"://\1:***@", text)

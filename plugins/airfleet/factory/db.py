@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+from airfleet.errors import AirfleetError, redact
 from airfleet.factory.fields import InvalidJson
 
 CONN_ID = "airfleet_factory_db"
@@ -70,7 +71,11 @@ DRIVERS = {"mysql": "mysql+mysqldb", "postgres": "postgresql", "sqlite": "sqlite
 def engine(url: str) -> sa.Engine:
     """No pool (each parse is a short-lived process) and a short connect timeout: a database that
     is away must not eat the dag-processor's import timeout."""
-    backend = sa.engine.make_url(url).get_backend_name()
+    try:
+        backend = sa.engine.make_url(url).get_backend_name()
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise AirfleetError(f"the factory database URL '{redact(url)}' does not parse ({exc}); give one like "
+                            "mysql+mysqldb://USER:PASSWORD@HOST:3306/DB (--db-url, AIRFLEET_FACTORY_DB_URL)") from None
     connect_args = {"connect_timeout": 5} if backend in ("mysql", "postgresql") else {}
     return sa.create_engine(url, poolclass=NullPool, connect_args=connect_args)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -149,11 +150,15 @@ def purge(engine: sa.Engine, found: Survey, batch_size: int, progress: batches.P
 
 
 def run(args: argparse.Namespace) -> int:
+    # A server lost mid-purge is reported once, in the error below; the pool would also log a
+    # traceback for each connection it fails to reset, burying that line.
+    logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
     engine = engine_for(args.conn)
     try:
         return _run(engine, args)
     except sa.exc.OperationalError as exc:
-        raise PurgeError(f"database error at {engine.url.render_as_string(hide_password=True)}: {exc.orig}\n"
+        cause = " ".join(str(exc.orig).split())
+        raise PurgeError(f"database error at {engine.url.render_as_string(hide_password=True)}: {cause}\n"
                          "check that it is reachable; a purge that stopped half-way finishes when run again") from exc
     finally:
         engine.dispose()
