@@ -20,13 +20,15 @@ usage() {
   --concurrency N     task slots
   --name NODE         Celery node name; also names the container, so one machine can run several
   --docker-socket     give tasks the host's Docker (DockerOperator) through the socket's group
-exit: 0 started or already started, 1 failed to become healthy, 2 bad usage
+exit: 0 started or already started (with the same options and env file), 1 failed to become healthy
+      or already running with other settings, 2 bad usage
 EOF
   exit 2
 }
 
 say() { echo "200: $*" >&2; }
 
+MISSING_MARKER=__airfleet_missing__
 ENV_FILE=/etc/airfleet/node.env TIMEOUT=300 IMAGE="" NETWORK="" DAGS="" QUEUES="" CONCURRENCY="" NAME="" DOCKER_SOCKET=""
 
 parse_args() {
@@ -88,17 +90,57 @@ container_name() { echo "airfleet-$ROLE${NAME:+-$NAME}"; }
 
 state_of() { docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$1" 2>/dev/null || true; }
 
+# Compose refuses to render while any `${NAME:?}` of the file is empty, even one only another role
+# uses (MYSQL_ROOT_PASSWORD): each missing one renders as a marker instead, and airfleet.nodeenv
+# names those the role itself needs.
 compose_config() {
+  local name markers=()
   compose_command
-  "${COMPOSE[@]}" --env-file "$ENV_FILE" -f "$ROOT/docker-compose.yml" config
+  while read -r name; do
+    name=${name:1:-2}
+    [[ -z $(env_value "$name") ]] && markers+=("$name=$MISSING_MARKER$name")
+  done < <(grep -oE '[{][A-Z0-9_]+:[?]' "$ROOT/docker-compose.yml" | sort -u)
+  env "${markers[@]}" "${COMPOSE[@]}" --env-file "$ENV_FILE" -f "$ROOT/docker-compose.yml" config
 }
 
 # The role's environment, rendered from docker-compose.yml with this node's values: one source.
 write_role_env() {
-  local out=$1
-  compose_config 2>/dev/null \
-    | docker run --rm -i --entrypoint python "$IMAGE" -m airfleet.nodeenv "$ROLE" >"$out" \
-    || die "could not render the $ROLE settings from $ENV_FILE; run '$(basename "$0")' after checking it with: docker compose --env-file $ENV_FILE config"
+  local out=$1 rendered
+  rendered=$(compose_config 2>&1) \
+    || die "cannot render the $ROLE settings from $ENV_FILE: $(grep -v '^\s*$' <<<"$rendered" | tail -n 1)"
+  docker run --rm -i --entrypoint python -e "AIRFLEET_MISSING_MARKER=$MISSING_MARKER" "$IMAGE" \
+    -m airfleet.nodeenv "$ROLE" --env-file-name "$ENV_FILE" <<<"$rendered" >"$out" || exit 1
+}
+
+# What the running container was started with: options and env file. A re-run with other ones must
+# not answer "already started" while the old ones stay in force.
+settings_label() {
+  local options
+  options="image=$IMAGE network=$NETWORK dags=$DAGS queues=$QUEUES concurrency=$CONCURRENCY docker-socket=${DOCKER_SOCKET:-0}"
+  echo "$options env-file=$(sha256sum "$ENV_FILE" | cut -c1-16)"
+}
+
+refuse_other_settings() {
+  local name=$1 running wanted
+  running=$(docker inspect -f '{{index .Config.Labels "airfleet.settings"}}' "$name" 2>/dev/null || true)
+  wanted=$(settings_label)
+  [[ $running == "$wanted" ]] && return 0
+  die "$name is running with other settings ($(diff_settings "$running" "$wanted")); to apply the new ones: sbin/503.sh $ROLE${NAME:+ --name $NAME} && $0 $ARGS"
+}
+
+# "key: old -> new" for each setting that differs.
+diff_settings() {
+  local old new key changes=() value
+  declare -A before=()
+  for old in $1; do before[${old%%=*}]=${old#*=}; done
+  for new in $2; do
+    key=${new%%=*} value=${new#*=}
+    [[ ${before[$key]-} == "$value" ]] || changes+=("$key ${before[$key]:-(none)} -> ${value:-(none)}")
+  done
+  [[ ${#changes[@]} -gt 0 ]] || changes=("started without recorded settings")
+  local joined
+  printf -v joined '%s; ' "${changes[@]}"
+  echo "${joined%; }"
 }
 
 role_command() {
@@ -119,6 +161,7 @@ start() {
   write_role_env "$ROLE_ENV"
   role_command
   local args=(--detach --name "$name" --hostname "$name" --restart unless-stopped --env-file "$ROLE_ENV"
+    --label "airfleet.settings=$(settings_label)"
     --user 50000:0 --volume "$DAGS:/opt/airflow/dags:ro" --volume "airfleet-logs:/opt/airflow/logs"
     --health-cmd "python -m airfleet.health $ROLE" --health-interval 15s --health-timeout 20s
     --health-retries 5 --health-start-period 120s)
@@ -153,11 +196,13 @@ wait_healthy() {
 }
 
 main() {
+  ARGS=$*
   parse_args "$@"
   load_node_env
   local name state
   name=$(container_name)
   state=$(state_of "$name")
+  [[ $state == running* ]] && refuse_other_settings "$name"
   case $state in
     "running healthy") echo "$name: already started"; exit 0 ;;
     running*) say "$name is running; waiting for its health check" ;;

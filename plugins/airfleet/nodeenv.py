@@ -8,11 +8,14 @@ exactly the settings the single-host cluster uses, from the same single source.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 
 import yaml
 
 from airfleet import roles
+from airfleet.errors import AirfleetError
 
 
 def role_environment(rendered_compose: str, role: str) -> dict[str, str]:
@@ -25,6 +28,12 @@ def role_environment(rendered_compose: str, role: str) -> dict[str, str]:
     return {key: "" if value is None else str(value).replace("$$", "$") for key, value in environment.items()}
 
 
+def missing_settings(environment: dict[str, str], marker: str) -> list[str]:
+    """The env-file variables 200.sh rendered as `marker + NAME` because the node env file lacks them."""
+    found = re.compile(re.escape(marker) + "([A-Z0-9_]+)")
+    return sorted({name for value in environment.values() for name in found.findall(value)})
+
+
 def env_file_lines(environment: dict[str, str]) -> str:
     for key, value in environment.items():
         if "\n" in value:
@@ -33,7 +42,14 @@ def env_file_lines(environment: dict[str, str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.stdout.write(env_file_lines(role_environment(sys.stdin.read(), args.role)))
+    environment = role_environment(sys.stdin.read(), args.role)
+    marker = os.environ.get("AIRFLEET_MISSING_MARKER")
+    missing = missing_settings(environment, marker) if marker else []
+    if missing:
+        one = len(missing) == 1
+        raise AirfleetError(f"{', '.join(missing)} {'is' if one else 'are'} missing from {args.env_file_name}; "
+                            f"copy {'it' if one else 'them'} from the cluster's .env")
+    sys.stdout.write(env_file_lines(environment))
     return 0
 
 
@@ -43,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     return run_module("python -m airfleet.nodeenv",
                       "print ROLE's environment from `docker compose config` on standard input, as an env file",
                       run, argv,
-                      arg("role", choices=[*roles.ROLES, *roles.ALIASES]))
+                      arg("role", choices=[*roles.ROLES, *roles.ALIASES]),
+                      arg("--env-file-name", default="the node env file", help="the file named in errors"))
 
 
 if __name__ == "__main__":

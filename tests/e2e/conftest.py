@@ -121,6 +121,9 @@ def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
+CENTRAL_ONLY = ("MYSQL_ROOT_PASSWORD=", "AIRFLOW_ADMIN_PASSWORD=")
+
+
 class NodeNetwork:
     """A Docker network standing for another machine. The cluster's DB, broker and api-server are
     routed to it under their own names, as a real network would route them, and workers started
@@ -133,8 +136,12 @@ class NodeNetwork:
         for service in ("mysql", "redis", "api-server"):
             (container,) = cluster.containers(service)
             run("docker", "network", "connect", "--alias", service, self.network, container["Id"]).check_returncode()
+        # A node's env file needs no secret of the central machine's own: not MySQL's root password
+        # nor the first admin's.
         self.env_file = workdir / "node.env"
-        self.env_file.write_text(cluster.env_file.read_text() + f"AIRFLEET_NODE_ADDRESS={address}\n")
+        self.env_file.write_text("".join(line + "\n" for line in cluster.env_file.read_text().splitlines()
+                                         if not line.startswith(CENTRAL_ONLY))
+                                 + f"AIRFLEET_NODE_ADDRESS={address}\n")
 
     def start_worker(self, name: str, *options: str, env_file: Path | None = None) -> subprocess.CompletedProcess[str]:
         return run("sbin/200.sh", "worker", "--env-file", str(env_file or self.env_file), "--network", self.network,

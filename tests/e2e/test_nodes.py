@@ -113,8 +113,29 @@ def test_a_virtualenv_task_on_the_node_installs_from_the_cluster_index(cluster, 
 
 
 def test_start_is_idempotent(node):
-    again = node.start("--queues", "node2")
+    again = node.start("--queues", "node2", "--concurrency", "4")
     assert again.returncode == 0 and "already started" in again.stdout
+
+
+def test_start_with_other_options_changes_nothing_and_says_how_to_apply_them(node):
+    before = run("docker", "inspect", "-f", "{{.Id}} {{.Args}}", node.container).stdout
+    again = node.start("--queues", "node2,etl", "--concurrency", "4")
+    assert again.returncode == 1, again.stderr
+    (line,) = again.stderr.strip().splitlines()
+    assert "running with other settings (queues node2 -> node2,etl)" in line
+    assert f"sbin/503.sh worker --name {node.name} && " in line and "--queues node2,etl" in line
+    assert run("docker", "inspect", "-f", "{{.Id}} {{.Args}}", node.container).stdout == before
+
+
+def test_a_node_env_file_without_a_secret_the_role_needs_names_it(node, tmp_path):
+    env_file = tmp_path / "node.env"
+    env_file.write_text("".join(line + "\n" for line in node.env_file.read_text().splitlines()
+                                if not line.startswith(("MYSQL_PASSWORD=", "REDIS_PASSWORD="))))
+    result = node.start("--queues", "node2", name="nosecret", env_file=env_file)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert f"MYSQL_PASSWORD, REDIS_PASSWORD are missing from {env_file}; copy them from the cluster's .env" in line
+    assert run("docker", "ps", "-aq", "--filter", "name=airfleet-worker-nosecret").stdout.strip() == ""
 
 
 def test_stopping_what_is_not_running_is_fine():

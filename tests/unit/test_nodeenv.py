@@ -20,3 +20,8 @@ def test_a_literal_dollar_reaches_the_container_once():
 
 def test_env_file_lines_are_sorted_and_literal():
     assert nodeenv.env_file_lines({"B": "a$b", "A": "1"}) == "A=1\nB=a$b\n"
+
+
+def test_the_secrets_the_role_needs_are_named_when_missing():
+    rendered = RENDERED.replace("CeleryExecutor", "mysql://airflow:__m__MYSQL_PASSWORD@db/airflow")
+    assert nodeenv.missing_settings(nodeenv.role_environment(rendered, "worker"), "__m__") == ["MYSQL_PASSWORD"]
