@@ -14,6 +14,12 @@ for name in AIRFLEET_API_URL AIRFLEET_API_USER AIRFLEET_API_PASSWORD; do
 done
 export AIRFLEET_DEPLOY_SHA=${AIRFLEET_DEPLOY_SHA:-${CI_COMMIT_SHA:-$(git -C "$ROOT" rev-parse HEAD)}}
 before=${AIRFLEET_DEPLOY_BEFORE:-${CI_COMMIT_BEFORE_SHA:-}}
+if [[ -n $before && $before != 0000000000000000000000000000000000000000 ]] \
+   && ! git -C "$ROOT" cat-file -e "$before^{commit}" 2>/dev/null; then
+  # A force-push, or a shallow clone (GitLab's default depth), leaves the previous commit unknown here.
+  say "the previous commit $before is not in this clone (a force-push, or a shallow clone: set GIT_DEPTH to 0); deploying every DAG"
+  before=""
+fi
 if [[ -z ${AIRFLEET_DEPLOY_FILES:-} && -n $before && $before != 0000000000000000000000000000000000000000 ]]; then
   AIRFLEET_DEPLOY_FILES=$(git -C "$ROOT" diff --name-only "$before" "$AIRFLEET_DEPLOY_SHA" | tr '\n' ' ')
 fi
