@@ -80,7 +80,7 @@ def test_describe_gives_the_offset_now():
 def test_zone_names():
     assert get_zone("utc").key == "UTC"
     assert get_zone(" Asia/Shanghai ").key == "Asia/Shanghai"
-    for bad in ("Mars/Olympus_Mons", "../etc/passwd", ""):
+    for bad in ("Mars/Olympus_Mons", "../etc/passwd", "", "A" * 5000):  # too long for a file name: OSError
         with pytest.raises(ZoneError, match="IANA name"):
             get_zone(bad)
 

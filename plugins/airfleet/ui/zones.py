@@ -49,8 +49,9 @@ def get_zone(name: str) -> ZoneInfo:
         candidate = "UTC"
     try:
         return ZoneInfo(candidate)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ZoneError(f"unknown time zone {name!r}: "
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long to be a file name
+        shown = name if len(name) <= 60 else name[:60] + "..."
+        raise ZoneError(f"unknown time zone {shown!r}: "
                         "use an IANA name such as Asia/Shanghai, Europe/Berlin or UTC") from None
 
 
