@@ -8,6 +8,7 @@ database by reflection: nothing points at the victim, the bystander is untouched
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -247,3 +248,33 @@ def test_declined_confirmation_changes_nothing(database, dags, capsys, monkeypat
 
     assert code == 1 and "nothing changed" in out
     assert snapshot(database, dags.victim, dags.bystander) == before
+
+
+# A shim around the real command: the database server is killed when the second table's batches
+# are about to run, as if it stopped mid-purge.
+KILL_MID_PURGE = """
+import subprocess, sys
+from airfleet import cli
+from airfleet.purge import batches
+container, argv = sys.argv[1], sys.argv[2:]
+run_step, steps = batches.Runner._run_step, []
+def run_step_then_kill(self, *args, **kwargs):
+    steps.append(1)
+    if len(steps) == 2:
+        subprocess.run(["docker", "kill", container], check=True, capture_output=True)
+    return run_step(self, *args, **kwargs)
+batches.Runner._run_step = run_step_then_kill
+sys.exit(cli.main(argv))
+"""
+
+
+def test_a_server_lost_mid_purge_is_one_error_without_a_traceback(database, dags, airflow_env):
+    """Runs last for its database: it kills the server."""
+    argv = ["dags", "purge", dags.victim, "--yes", "--force", "--batch-size", "1", "--conn", database.url]
+    result = subprocess.run([sys.executable, "-c", KILL_MID_PURGE, database.name, *argv], capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    error = [line for line in result.stderr.splitlines() if line.strip() and "[info     ]" not in line]
+    assert len(error) <= 2 and error[0].startswith("airfleet: database error at "), result.stderr
+    assert "finishes when run again" in result.stderr and databases.PASSWORD not in result.stderr
