@@ -86,13 +86,17 @@ def register_connection(url: str) -> str:
 
 
 def _read_spec(path: str) -> Any:
-    text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    data = getattr(sys.stdin, "buffer", sys.stdin).read() if path == "-" else Path(path).read_bytes()
     try:
-        return yamlsafe.load(text)
+        return yamlsafe.load(data)
     except yamlsafe.YamlLimitError as error:
         raise FactoryCommandError(f"{path}: refused: {error}; fix: {yamlsafe.FIX}") from None
+    except yamlsafe.NotTextError as error:
+        raise FactoryCommandError(f"{path}: {error}; fix: {yamlsafe.TEXT_FIX}") from None
     except yaml.YAMLError as error:
-        raise FactoryCommandError(f"{path}: not valid YAML or JSON: {error}") from None
+        where, detail = yamlsafe.describe(error)
+        raise FactoryCommandError(f"{path}, {where}: not valid YAML or JSON: {detail}; "
+                                  f"fix: {yamlsafe.SYNTAX_FIX}") from None
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -192,7 +196,7 @@ def _dag_folder() -> Path | None:
 def _documents(args: argparse.Namespace) -> list[Document]:
     """The YAML files named (default dags/factory) and, with --db, the tables."""
     paths = args.paths or ([f"dags/{sources.SPEC_DIR}"] if Path("dags", sources.SPEC_DIR).is_dir() else [])
-    documents = [sources.yaml_text_document(path.read_text(), str(path)) for path in _yaml_paths(paths)]
+    documents = [sources.yaml_text_document(path.read_bytes(), str(path)) for path in _yaml_paths(paths)]
     if args.db:
         documents.append(parse_document(db.decode(db.read_rows(db.engine(database_url(args)))), DB_ORIGIN))
     if not documents:

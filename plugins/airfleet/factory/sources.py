@@ -26,22 +26,25 @@ DEFAULTS_ENV = "AIRFLEET_FACTORY_DEFAULTS"
 log = logging.getLogger(__name__)
 
 
-def _load(text: str, origin: str) -> tuple[Any, Problem | None]:
+def _load(text: str | bytes, origin: str) -> tuple[Any, Problem | None]:
     try:
         return yamlsafe.load(text), None
     except yamlsafe.YamlLimitError as error:
         return None, Problem(origin, "file", "(document)", f"refused: {error}", yamlsafe.FIX)
+    except yamlsafe.NotTextError as error:
+        return None, Problem(origin, "file", "(document)", str(error), yamlsafe.TEXT_FIX)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(document)"
-        detail = getattr(error, "problem", None) or str(error)
-        return None, Problem(origin, "file", where, f"not valid YAML: {detail}",
-                             "fix the YAML syntax (yamllint shows the spot)")
+        where, detail = yamlsafe.describe(error)
+        return None, Problem(origin, "file", where, f"not valid YAML: {detail}", yamlsafe.SYNTAX_FIX)
 
 
-def yaml_text_document(text: str, origin: str, only: str | None = None) -> Document:
-    """The file's records (only those the DAG `only` needs, when given: see narrow.py)."""
+def yaml_text_document(text: str | bytes, origin: str, only: str | None = None) -> Document:
+    """The file's records (only those the DAG `only` needs, when given: see narrow.py); a file with
+    none at all (empty, or only comments) is a problem, as most likely a mistake."""
     raw, problem = _load(text, origin)
+    if problem is None and raw is None:
+        problem = Problem(origin, "file", "(document)", "no records in it (it is empty, or only comments)",
+                          "add tasks, jobs or schedules (see dags/factory/ for the format), or delete the file")
     if problem:
         document = Document(origin)
         document.problems.append(problem)
@@ -60,7 +63,7 @@ def cluster_defaults(dag_folder: Path | None = None) -> Document | None:
     document = Document(path)
     located = dag_folder / path if dag_folder is not None and not Path(path).is_absolute() else Path(path)
     try:
-        raw, problem = _load(located.read_text(), path)
+        raw, problem = _load(located.read_bytes(), path)
     except OSError as error:
         raw, problem = None, Problem(path, "file", "(file)", f"cannot read the cluster defaults ({error.strerror})",
                                      f"make {path} readable on every host, or unset {DEFAULTS_ENV}")
@@ -74,7 +77,7 @@ def yaml_documents(dag_folder: Path, only: str | None = None) -> list[Document]:
     """One document per `factory/*.yaml` (or .yml) file under the DAG folder, in name order."""
     folder = dag_folder / SPEC_DIR
     paths = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
-    return [yaml_text_document(path.read_text(), path.relative_to(dag_folder).as_posix(), only) for path in paths]
+    return [yaml_text_document(path.read_bytes(), path.relative_to(dag_folder).as_posix(), only) for path in paths]
 
 
 def _configured_url() -> str | None:
