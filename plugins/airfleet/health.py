@@ -62,6 +62,13 @@ def db_engine() -> sqlalchemy.engine.Engine:
     return sqlalchemy.create_engine(setting("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"), poolclass=sqlalchemy.pool.NullPool)
 
 
+class Refused(AirfleetError):
+    """The service answers but refuses our password: waiting longer cannot help."""
+
+
+MYSQL_ACCESS_DENIED = 1045
+
+
 def db_reachable() -> None:
     import sqlalchemy
 
@@ -69,6 +76,9 @@ def db_reachable() -> None:
         with db_engine().connect() as conn:
             conn.execute(sqlalchemy.text("SELECT 1"))
     except sqlalchemy.exc.SQLAlchemyError as exc:
+        if (getattr(getattr(exc, "orig", None), "args", None) or [None])[0] == MYSQL_ACCESS_DENIED:
+            raise Refused("the metadata database refused the password: MYSQL_PASSWORD is not the one its volume "
+                          "was created with; restore it in the env file (from .env.backup-* or your backup)") from None
         raise Unhealthy(f"metadata database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
 
 
@@ -77,6 +87,8 @@ def broker_reachable() -> None:
 
     try:
         redis.Redis.from_url(setting("AIRFLOW__CELERY__BROKER_URL"), socket_timeout=5).ping()
+    except redis.AuthenticationError:
+        raise Refused("the broker refused the password: set REDIS_PASSWORD to the cluster's in the env file") from None
     except redis.RedisError as exc:
         raise Unhealthy(f"broker: {exc}") from exc
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -45,6 +46,19 @@ def test_init_refuses_a_fernet_key_that_cannot_read_the_stored_connections(clust
     assert "AIRFLOW_FERNET_KEY cannot decrypt" in result.stderr and f"connection {conn_id}" in result.stderr
     again = cluster.compose_run("run", "--rm", "-T", "airflow-init", timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
+
+
+def test_a_wrong_mysql_password_stops_the_init_at_once_naming_it(cluster):
+    """A password the database volume was not created with: refused on the first try, not after the
+    wait for the database times out, and named."""
+    wrong = "mysql+mysqldb://airflow:" + "0" * 40 + "@mysql:3306/airflow"
+    started = time.monotonic()
+    result = cluster.compose_run("run", "--rm", "-T", "-e", f"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN={wrong}",
+                                 "airflow-init", timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "refused the password: MYSQL_PASSWORD is not the one its volume was created with" in result.stderr
+    assert "0" * 40 not in result.stdout + result.stderr
+    assert time.monotonic() - started < 60, "it waited for a database that answers"
 
 
 def test_every_role_sweeps_old_logs_and_keeps_new_ones(cluster):

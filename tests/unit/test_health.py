@@ -38,3 +38,15 @@ def test_missing_configuration_is_reported(monkeypatch, capsys):
 def test_http_check_names_the_url():
     with pytest.raises(health.Unhealthy, match="http://127.0.0.1:9/"):
         health.http_ok("http://127.0.0.1:9/", timeout=1)
+
+
+def test_a_refused_password_is_not_waited_for(monkeypatch):
+    calls = []
+
+    def refused() -> None:
+        calls.append(1)
+        raise health.Refused("the broker refused the password")
+
+    with pytest.raises(health.Refused):
+        health.wait(refused, "broker", timeout_s=30, interval_s=0)
+    assert calls == [1]
