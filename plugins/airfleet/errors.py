@@ -27,3 +27,10 @@ class ArgumentError(UsageError):
 def redact(text: str) -> str:
     """`text` with the password of any URL in it (scheme://user:password@host) replaced by ***."""
     return _URL_PASSWORD.sub(r"://\1:***@", text)
+
+
+def first_line(text: object, limit: int = 200) -> str:
+    """The first non-empty line of `text`, shortened: what a server answered may be a page or a stack trace."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    return first if len(first) <= limit else first[:limit] + "..."

@@ -10,11 +10,13 @@ What it changes, and why:
 - A request that starts a run (`jobs/{id}/run/`, `jobs/{id}/rerun/`) is sent exactly once, whatever
   the retry settings: resending it after a lost response starts a second run.
 - Requests time out (30 s by default; the provider waits forever).
+- Errors are one line naming the URL and what to fix, without the answer's body or the token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +26,8 @@ import requests
 from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook, DbtCloudJobRunStatus
 from requests import Response, Session
 from tenacity import stop_after_attempt
+
+from airfleet.errors import first_line, redact
 
 DEFAULT_TENANT = "cloud.getdbt.com"
 STARTS_A_RUN = re.compile(r"/jobs/\d+/(re)?run/?$")
@@ -37,15 +41,80 @@ def status_name(status: int | None) -> str:
         return f"UNKNOWN({status})"
 
 
+class DbtCloudBadAnswer(ValueError):
+    """Something answered, but not with dbt Cloud API JSON: the connection points elsewhere."""
+
+
+
+
+
+
 def base_url(host: str | None, port: int | None = None) -> str:
     """`scheme://host[:port]` of the API from a connection's host (a tenant domain or a URL) and port."""
     text = (host or DEFAULT_TENANT).strip().rstrip("/")
-    parts = urlsplit(text if "://" in text else f"https://{text}")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"dbt Cloud connection host {host!r} is neither a tenant domain (cloud.getdbt.com) "
-                         "nor an http(s):// base URL; fix the connection's host")
-    netloc = parts.netloc if parts.port or not port else f"{parts.netloc}:{port}"
+    problem = "is neither a tenant domain (cloud.getdbt.com) nor an http(s):// base URL"
+    try:
+        parts = urlsplit(text if "://" in text else f"https://{text}")
+        explicit_port = parts.port
+    except ValueError as error:
+        parts, explicit_port, problem = None, None, f"does not parse ({error})"
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"dbt Cloud connection host {redact(text)!r} {problem}; fix the connection's host")
+    if parts.username or parts.password:
+        raise ValueError(f"dbt Cloud connection host {redact(text)!r} carries a user:password@; remove it: the API "
+                         "token belongs in the connection's password")
+    netloc = parts.netloc if explicit_port or not port else f"{parts.netloc}:{port}"
     return f"{parts.scheme}://{netloc}"
+
+
+def http_problem(code: int, reason: str, method: str, url: str, conn_id: str, detail: str = "") -> str:
+    """One line for an HTTP error answer: the URL, dbt Cloud's own words, and what to fix."""
+    if code in (401, 403):
+        fix = (f"check the API token (the password of connection {conn_id!r}): it is wrong, expired, or may not "
+               "use this account or job")
+    elif code == 404:
+        fix = (f"check connection {conn_id!r}: its host must be the dbt Cloud API base URL and its login the "
+               "account id; and check that the job or run exists")
+    elif code == 429 or code >= 500:
+        fix = "dbt Cloud failed or throttled the request; it is worth another try later"
+    elif code < 400:
+        fix = f"this is not dbt Cloud API JSON: set the host of connection {conn_id!r} to the dbt Cloud API base URL"
+    else:
+        fix = "dbt Cloud refused the request as sent"
+    detail = first_line(detail)
+    detail = f" ({detail})" if detail else ""
+    return f"dbt Cloud API {method} {redact(url)} answered {code} {first_line(reason)}{detail}; {fix}"
+
+
+def _dbt_message(text: str) -> str:
+    """dbt Cloud's `status.user_message` from an error answer's body, if it is one."""
+    try:
+        status = json.loads(text).get("status")
+        return str(status.get("user_message") or "") if isinstance(status, dict) else ""
+    except (ValueError, AttributeError):
+        return ""
+
+
+def unreachable(url: str, conn_id: str, reason: str) -> str:
+    parts = urlsplit(redact(url))
+    return (f"no answer from dbt Cloud at {parts.scheme}://{parts.netloc} ({reason}); check the host and port of "
+            f"connection {conn_id!r} (the dbt Cloud API base URL) and that it is reachable from here")
+
+
+def describe(error: BaseException, conn_id: str, timeout: float | None = None) -> str:
+    """One line for an error from the trigger's aiohttp requests (or anything else), naming the fix."""
+    if isinstance(error, aiohttp.ClientResponseError):
+        info = error.request_info
+        method, url = (info.method, str(info.url)) if info is not None else ("request", "?")
+        return http_problem(error.status, str(error.message), method, url, conn_id)
+    if isinstance(error, aiohttp.ClientConnectionError):
+        return (f"no answer from dbt Cloud: {first_line(error) or type(error).__name__}; check the host and port of "
+                f"connection {conn_id!r} and that it is reachable from here")
+    if isinstance(error, (asyncio.TimeoutError, TimeoutError)):
+        within = f" within {timeout:g} s" if timeout else ""
+        return (f"dbt Cloud did not answer{within}; check the host and port of connection {conn_id!r} and that "
+                "it is reachable from here")
+    return first_line(error) or type(error).__name__
 
 
 def is_transient(error: BaseException) -> bool:
@@ -82,15 +151,46 @@ class DbtCloudRunHook(DbtCloudHook):
     def _retryable_error(exception: BaseException) -> bool:
         return is_transient(exception)
 
-    def get_conn(self, *args: Any, **kwargs: Any) -> Session:
-        session = super().get_conn(*args, **kwargs)
+    def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> Session:
+        session = super().get_conn(headers, extra_options)
         self.base_url = self._get_tenant_domain(self.connection) + "/"
+        # HttpHook.run sends with `merged_extra`, which only HttpHook.get_conn fills: without this
+        # the request timeout was dropped and a server that never answers hung the task.
+        self.merged_extra = dict(extra_options or {})
         return session
 
     def check_response(self, response: Response) -> None:
         if response.status_code >= 400:
-            raise requests.HTTPError(f"{response.status_code} {response.reason} from {self.method} {response.url}: "
-                                     f"{response.text[:300]}", response=response)
+            raise requests.HTTPError(http_problem(response.status_code, response.reason, self.method, response.url,
+                                                  self.dbt_cloud_conn_id, _dbt_message(response.text)),
+                                     response=response)
+
+    def run_and_check(self, session: Session, prepped_request: Any, extra_options: dict[Any, Any]) -> Any:
+        try:
+            return super().run_and_check(session, prepped_request, extra_options)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            # Same type, so retries classify it the same; urllib3's text names pools and objects.
+            reason = re.sub(r"^\w+\(host=[^)]*\): ", "", first_line(getattr(error.args[0], "reason", error.args[0])
+                                                           if error.args else error))
+            if isinstance(error, requests.Timeout) and extra_options.get("timeout"):
+                reason = f"timed out after {extra_options['timeout']} s"
+            raise type(error)(unreachable(prepped_request.url, self.dbt_cloud_conn_id, reason or type(error).__name__),
+                              request=error.request, response=error.response) from error
+
+    def api_data(self, response: Response, kind: type) -> Any:
+        """The `data` of a dbt Cloud API answer, or DbtCloudBadAnswer naming what answered instead."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, kind):
+            what = "JSON of another shape" if body is not None else (
+                response.headers.get("Content-Type", "").split(";")[0] or "a body that is not JSON")
+            raise DbtCloudBadAnswer(http_problem(response.status_code, f"{response.reason} with {what}",
+                                                 response.request.method or "request", response.url,
+                                                 self.dbt_cloud_conn_id))
+        return data
 
     def run_with_advanced_retry(self, _retry_args: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
         if self.method == "POST" and STARTS_A_RUN.search(kwargs.get("endpoint") or ""):
@@ -100,9 +200,9 @@ class DbtCloudRunHook(DbtCloudHook):
     def find_run(self, job_id: int, cause_marker: str, account_id: int | None = None,
                  alive_only: bool = False, newest: int = 30) -> dict[str, Any] | None:
         """The newest of the job's last `newest` runs whose trigger cause contains `cause_marker`."""
-        runs = self.get_job_runs(account_id=account_id, payload={
+        runs = self.api_data(self.get_job_runs(account_id=account_id, payload={
             "job_definition_id": job_id, "order_by": "-id", "limit": newest, "include_related": ["trigger"],
-        }).json()["data"]
+        }), list)
         for run in runs:
             cause = (run.get("trigger") or {}).get("cause") or ""
             if cause_marker in cause and (not alive_only or run["status"] in NON_TERMINAL):

@@ -132,7 +132,7 @@ class DbtCloudRunOperator(DbtCloudRunJobOperator):
             if not is_transient(error):
                 raise
             return self._run_started_despite(error, marker)
-        data = response.json()["data"]
+        data = self.hook.api_data(response, dict)
         self.log.info("triggered dbt Cloud run %s of job %s: %s", data["id"], self.job_id, data.get("href"))
         return data["id"], data["href"]
 
@@ -141,10 +141,11 @@ class DbtCloudRunOperator(DbtCloudRunJobOperator):
         try:
             run = self.hook.find_run(self.job_id, marker, self.account_id)
         except Exception as lookup_error:
+            too = "the same way" if str(lookup_error) == str(error) else f"too ({lookup_error})"
             raise DbtCloudTriggerUnconfirmed(
                 f"dbt Cloud did not confirm the trigger request for job {self.job_id} ({error}), and listing its "
-                f"runs failed too ({lookup_error}); not sending it again, which could start a second run (the "
-                "task's next try first looks for a run of this task still going)"
+                f"runs failed {too}; not sending it again, which could start a second run (the task's next try "
+                "first looks for a run of this task still going)"
             ) from error
         if run is None:
             raise DbtCloudTriggerUnconfirmed(

@@ -15,7 +15,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airfleet.dbt.hook import NON_TERMINAL, DbtCloudRunHook, is_transient, status_name
+from airfleet.dbt.hook import NON_TERMINAL, DbtCloudBadAnswer, DbtCloudRunHook, describe, is_transient, status_name
 
 # dbt statuses that end a run, and the event status each ends the task with.
 FINAL = {10: "success", 20: "error", 30: "cancelled"}
@@ -68,21 +68,26 @@ class DbtCloudRunTrigger(BaseTrigger):
                                   "at the deadline: " + ("cancelled it" if cancelled else "could NOT cancel it"))
                 return
             try:
-                run = (await hook.get_job_details(self.run_id, account_id=self.account_id))["data"]
+                answer = await hook.get_job_details(self.run_id, account_id=self.account_id)
+                run = answer.get("data") if isinstance(answer, dict) else None
+                if not isinstance(run, dict) or "status" not in run:
+                    raise DbtCloudBadAnswer(f"the status of run {self.run_id} came back as JSON of another shape; set "
+                                            f"the host of connection {self.conn_id!r} to the dbt Cloud API base URL")
                 errors = 0
             except Exception as error:  # noqa: BLE001 - classified below; the event carries it
+                problem = describe(error, self.conn_id, self.request_timeout)
                 if not is_transient(error):
-                    yield self._event("error", status, f"dbt Cloud refused the status request for run "
-                                      f"{self.run_id}: {error}")
+                    yield self._event("error", status, f"the status request for dbt Cloud run {self.run_id} "
+                                      f"failed: {problem}")
                     return
                 errors += 1
                 if errors > self.max_status_errors:
                     yield self._event("error", status, f"dbt Cloud did not answer {errors} status polls in a row "
-                                      f"for run {self.run_id} (last: {error}); the run may still be going and the "
+                                      f"for run {self.run_id} (last: {problem}); the run may still be going and the "
                                       "next try re-attaches to it")
                     return
                 self.log.warning("status poll of run %s failed (%d of the %d failures in a row allowed): %s",
-                                 self.run_id, errors, self.max_status_errors, error)
+                                 self.run_id, errors, self.max_status_errors, problem)
                 await self._sleep()
                 continue
             self.href = run.get("href") or self.href

@@ -15,9 +15,15 @@ from typing import Any
 import httpx
 from airflow.sdk.bases.hook import BaseHook
 
+from airfleet.errors import first_line, redact
+
 DEFAULT_REST_PORT = 6066
 # The REST server requires the field to be present but does not act on its value.
 CLIENT_SPARK_VERSION = "4.0.0"
+
+# What to check when the master's REST server cannot be reached or is not what answers.
+REACH_FIX = ("check that the master runs with spark.master.rest.enabled=true and that rest_url (or the connection's "
+             f"host and port) names its REST server, e.g. http://master:{DEFAULT_REST_PORT}")
 
 SUCCESS_STATES = frozenset({"FINISHED"})
 FAILURE_STATES = frozenset({"FAILED", "KILLED", "ERROR"})
@@ -118,20 +124,24 @@ class SparkRestHook(BaseHook):
         """Submit a driver; returns its submission id (driver-...)."""
         body = submission.request_body()
         with httpx.Client(timeout=self.timeout, verify=self._tls) as client:
-            answer = _answer(lambda: client.post(f"{self.rest_url}/v1/submissions/create", json=body), "create")
+            url = f"{self.rest_url}/v1/submissions/create"
+            answer = _answer(lambda: client.post(url, json=body), "create", url)
         if not answer.get("success") or not answer.get("submissionId"):
-            raise SparkRestError(f"the master refused the submission: {answer.get('message', answer)}")
+            raise SparkRestError(f"the master at {redact(self.rest_url)} refused the submission: "
+                                 f"{first_line(answer.get('message', answer))}")
         return str(answer["submissionId"])
 
     def status(self, submission_id: str) -> DriverStatus:
         with httpx.Client(timeout=self.timeout, verify=self._tls) as client:
-            answer = _answer(lambda: client.get(self._status_url(submission_id)), "status")
+            url = self._status_url(submission_id)
+            answer = _answer(lambda: client.get(url), "status", url)
         return _driver_status(submission_id, answer)
 
     def kill(self, submission_id: str) -> bool:
         """Ask the master to kill the driver; False when it had already ended or does not exist."""
         with httpx.Client(timeout=self.timeout, verify=self._tls) as client:
-            answer = _answer(lambda: client.post(self._kill_url(submission_id)), "kill")
+            url = self._kill_url(submission_id)
+            answer = _answer(lambda: client.post(url), "kill", url)
         return bool(answer.get("success"))
 
     # --- asynchronous, for triggers: one pooled client per event loop, so a triggerer with many
@@ -139,12 +149,14 @@ class SparkRestHook(BaseHook):
 
     async def astatus(self, submission_id: str) -> DriverStatus:
         client = _loop_client(self._tls)
-        answer = await _aanswer(client.get(self._status_url(submission_id), timeout=self.timeout), "status")
+        url = self._status_url(submission_id)
+        answer = await _aanswer(lambda: client.get(url, timeout=self.timeout), "status", url)
         return _driver_status(submission_id, answer)
 
     async def akill(self, submission_id: str) -> bool:
         client = _loop_client(self._tls)
-        answer = await _aanswer(client.post(self._kill_url(submission_id), timeout=self.timeout), "kill")
+        url = self._kill_url(submission_id)
+        answer = await _aanswer(lambda: client.post(url, timeout=self.timeout), "kill", url)
         return bool(answer.get("success"))
 
     @property
@@ -171,32 +183,50 @@ def _loop_client(tls: bool) -> httpx.AsyncClient:
     return per_loop[tls]
 
 
-def _answer(call: Any, what: str) -> dict[str, Any]:
+
+
+
+
+def _unreachable(what: str, url: str, error: Exception) -> SparkRestUnavailable:
+    return SparkRestUnavailable(f"Spark REST {what} {redact(url)}: {type(error).__name__}: "
+                                f"{first_line(error) or 'no answer'}; {REACH_FIX}")
+
+
+def _answer(call: Any, what: str, url: str) -> dict[str, Any]:
     try:
         response = call()
-    except httpx.HTTPError as error:
-        raise SparkRestUnavailable(f"Spark REST {what}: {type(error).__name__}: {error}") from error
-    return _decode(response, what)
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
+        raise _unreachable(what, url, error) from error
+    return _decode(response, what, url)
 
 
-async def _aanswer(call: Any, what: str) -> dict[str, Any]:
+async def _aanswer(call: Any, what: str, url: str) -> dict[str, Any]:
     try:
-        response = await call
-    except httpx.HTTPError as error:
-        raise SparkRestUnavailable(f"Spark REST {what}: {type(error).__name__}: {error}") from error
-    return _decode(response, what)
+        response = await call()
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
+        raise _unreachable(what, url, error) from error
+    return _decode(response, what, url)
 
 
-def _decode(response: httpx.Response, what: str) -> dict[str, Any]:
-    if response.status_code >= 500:
-        raise SparkRestUnavailable(f"Spark REST {what}: HTTP {response.status_code} {response.text[:200]}")
+def _decode(response: httpx.Response, what: str, url: str) -> dict[str, Any]:
+    where = f"Spark REST {what} {redact(url)}: HTTP {response.status_code}"
     try:
         answer = response.json()
     except ValueError:
-        raise SparkRestUnavailable(
-            f"Spark REST {what}: HTTP {response.status_code}, not JSON: {response.text[:200]}") from None
+        answer = None
+    detail = first_line(answer.get("message", "")) if isinstance(answer, dict) else ""
+    detail = f" ({detail})" if detail else ""
+    if response.status_code >= 500:
+        raise SparkRestUnavailable(f"{where}{detail}: the master's REST server failed; see the master's log")
+    if response.status_code in (401, 403):
+        raise SparkRestError(f"{where}{detail}: the REST server (or a proxy in front of it) wants credentials, "
+                             "which this hook does not send; let this client in, or point rest_url at the master")
+    if not isinstance(answer, dict):
+        kind = "JSON of another shape" if answer is not None else (
+            response.headers.get("content-type", "").split(";")[0] or "a body that is not JSON")
+        raise SparkRestUnavailable(f"{where}: answered {kind}, not a Spark REST answer; {REACH_FIX}")
     if response.status_code >= 400:
-        raise SparkRestError(f"Spark REST {what}: HTTP {response.status_code}: {answer.get('message', answer)}")
+        raise SparkRestError(f"{where}{detail or ' ' + first_line(answer)}: the master refused the request")
     return answer
 
 
@@ -204,7 +234,7 @@ def _driver_status(submission_id: str, answer: dict[str, Any]) -> DriverStatus:
     state = answer.get("driverState")
     if not answer.get("success") or not state:
         raise SparkRestError(
-            f"the master does not know driver {submission_id} ({answer.get('message', 'no driverState')}); "
+            f"the master does not know driver {submission_id} ({first_line(answer.get('message', 'no driverState'))}); "
             "it was never submitted there, or the master restarted without recovery"
         )
     return DriverStatus(submission_id, str(state), answer.get("workerHostPort"), answer.get("message"))

@@ -17,6 +17,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.bases.operator import TRIGGER_FAIL_REPR, TriggerFailureReason
 from airflow.sdk.exceptions import AirflowException
 
+from airfleet.errors import redact
 from airfleet.spark.attach import DriverRegistry, VariableRegistry, stream_key, task_key
 from airfleet.spark.hook import SparkRestError, SparkRestHook, SparkRestUnavailable, Submission
 from airfleet.spark.trigger import SparkDriverTrigger, ship_check
@@ -131,7 +132,7 @@ class SparkRestSubmitOperator(BaseOperator):
         else:
             self._submission_id = hook.create(self.submission(context))
             self.registry.put(key, self._submission_id)
-            self.log.info("submitted driver %s to %s", self._submission_id, hook.rest_url)
+            self.log.info("submitted driver %s to %s", self._submission_id, redact(hook.rest_url))
         self.defer(
             trigger=SparkDriverTrigger(
                 rest_url=hook.rest_url, submission_id=self._submission_id, poll_interval=self.poll_interval,
