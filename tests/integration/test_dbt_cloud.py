@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -109,12 +110,16 @@ def test_transient_errors_on_status_polls_are_survived(fake):
     assert fake.runs()[0]["status"] == 10 and fake.trigger_requests == 1
 
 
-def test_more_failed_polls_in_a_row_than_allowed_fail_without_cancelling(fake):
+def test_more_failed_polls_in_a_row_than_allowed_fail_without_cancelling(fake, capsys):
     fake.script(42, "1,http503,http503,http503,10")
     with pytest.raises(DbtCloudRunFailed, match="did not answer 3 status polls in a row") as failed:
         run_to_end(operator(max_status_errors=2))
     assert "next try re-attaches" in str(failed.value)
     assert fake.runs()[0]["cancel_requests"] == 0
+    # The log counts the failures the allowance covers, never past it ("3 of the 2").
+    logged = "".join(capsys.readouterr())  # Airflow's task logs go to the console
+    counts = re.findall(r"failed \((\d+) of the (\d+) failures in a row allowed\)", logged)
+    assert counts == [("1", "2"), ("2", "2")], logged
 
 
 def test_a_refused_status_request_fails_at_once(fake, monkeypatch):
