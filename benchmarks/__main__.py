@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmarks import scenarios
+from benchmarks import quiet, scenarios
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,14 +20,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--waits", type=int, default=200, help="deferred waits in `waits` (default 200)")
     parser.add_argument("--purge-runs", type=int, default=100, help="DAG runs in `purge` (default 100)")
     parser.add_argument("--purge-mapped", type=int, default=1000, help="mapped tasks per run in `purge` (default 1000)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each configuration, interleaved (default 2)")
+    parser.add_argument("--max-load", type=float, default=1.5,
+                        help="start a run only below this 1-minute load average (default 1.5)")
+    parser.add_argument("--quiet-wait", type=float, default=600,
+                        help="seconds to wait for the load to come down before refusing (default 600)")
+    parser.add_argument("--allow-load", action="store_true",
+                        help="measure on a busy machine anyway; the figures are marked unreliable")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     options = {"tasks": args.tasks, "waits": args.waits, "purge_runs": args.purge_runs,
-               "purge_mapped": args.purge_mapped}
-    scenarios.report(scenarios.run(Path(args.root).resolve(), args.scenario, options), args.json)
+               "purge_mapped": args.purge_mapped, "repeat": args.repeat, "max_load": args.max_load,
+               "quiet_wait": args.quiet_wait, "allow_load": args.allow_load}
+    try:
+        figures = scenarios.run(Path(args.root).resolve(), args.scenario, options)
+    except quiet.Loaded as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    scenarios.report(figures, args.json)
     return 0
 
 

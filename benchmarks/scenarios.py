@@ -4,9 +4,11 @@ Airflow settings of the same images; printed as JSON (benchmarks, not timed test
 Cluster scenarios bring up one throw-away cluster per configuration (own project, ports, secrets
 and volumes): "stock" reads an empty tuning file, so every setting in docker/airflow/tuning.env
 falls back to Airflow's own default; "airfleet" is the cluster as `bin/up` starts it. Each
-configuration is measured the same way, one after the other, and `ratio` divides Airfleet's figure
-by stock's. CPU is what the Docker engine accounts to every container of the cluster (Airflow
-roles, MySQL and Redis), so work moved from one role to another is still counted.
+configuration is measured the same way, `--repeat` times, interleaved (stock, airfleet, airfleet,
+stock, ...), each run only once the machine is quiet (benchmarks/quiet.py). The figures are the
+medians of the runs, every run is kept under `runs`, and `ratio` divides Airfleet's median by
+stock's. CPU is what the Docker engine accounts to every container of the cluster (Airflow roles,
+MySQL and Redis), so work moved from one role to another is still counted.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks import quiet
 from tests.support.cluster import ComposeCluster
 
 CONFIGS = ("stock", "airfleet")
@@ -185,7 +188,7 @@ def build_images(root: Path) -> None:
         raise RuntimeError(f"building the images failed:\n{out.stderr[-4000:]}")
 
 
-def measure_config(root: Path, workdir: Path, config: str, scenarios: list[str], options: dict[str, int]) -> dict:
+def measure_config(root: Path, workdir: Path, config: str, scenarios: list[str], options: dict[str, Any]) -> dict:
     extra = {}
     if config == "stock":
         empty = workdir / "stock-tuning.env"
@@ -225,13 +228,47 @@ def ratios(stock: Any, tuned: Any) -> Any:
     return None
 
 
-def cluster_figures(root: Path, scenarios: list[str], options: dict[str, int]) -> dict[str, Any]:
+def schedule(configs: tuple[str, ...], repeat: int) -> list[tuple[str, int]]:
+    """(config, run number) in interleaved order, A B B A ...: a drift of the machine during the
+    benchmark falls on both configurations alike."""
+    order = []
+    for run in range(repeat):
+        order += [(config, run) for config in (configs if run % 2 == 0 else configs[::-1])]
+    return order
+
+
+def median(runs: list[Any]) -> Any:
+    """The median of every number the runs share, in the same nesting."""
+    if all(isinstance(run, dict) for run in runs):
+        shared = set.intersection(*(set(run) for run in runs))
+        out = {key: median([run[key] for run in runs]) for key in sorted(shared)}
+        return {key: value for key, value in out.items() if value is not None}
+    if all(isinstance(run, (int, float)) and not isinstance(run, bool) for run in runs):
+        return round(statistics.median(runs), 3)
+    return runs[0] if all(run == runs[0] for run in runs) else None
+
+
+def cluster_figures(root: Path, scenarios: list[str], options: dict[str, Any]) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = {config: [] for config in CONFIGS}
+    reliable = True
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         log("building the images (cached layers are reused)")
         build_images(root)
-        results = {config: measure_config(root, workdir, config, scenarios, options) for config in CONFIGS}
-    return {**results, "ratio": ratios(results["stock"], results["airfleet"]), "image_size_mb": image_sizes()}
+        for config, number in schedule(CONFIGS, options["repeat"]):
+            try:
+                load = quiet.wait_for_quiet(options["max_load"], options["quiet_wait"])
+            except quiet.Loaded:
+                if not options["allow_load"]:
+                    raise
+                load, reliable = quiet.load_average(), False
+                log(f"load average {load}: measuring anyway (--allow-load); these figures cannot rank settings")
+            log(f"{config} run {number + 1} of {options['repeat']}, load average {load} at the start")
+            figures = measure_config(root, workdir, config, scenarios, options)
+            runs[config].append({"load_at_start": load, **figures})
+    medians = {config: median(results) for config, results in runs.items()}
+    return {**medians, "ratio": ratios(medians["stock"], medians["airfleet"]), "runs": runs, "reliable": reliable,
+            "image_size_mb": image_sizes()}
 
 
 def purge_figures(root: Path, options: dict[str, int]) -> dict[str, Any]:
@@ -244,7 +281,7 @@ def purge_figures(root: Path, options: dict[str, int]) -> dict[str, Any]:
     return json.loads(out.stdout)
 
 
-def run(root: Path, scenario: str, options: dict[str, int]) -> dict[str, Any]:
+def run(root: Path, scenario: str, options: dict[str, Any]) -> dict[str, Any]:
     chosen = list(CLUSTER_SCENARIOS) if scenario == "all" else [scenario]
     started = time.monotonic()
     figures: dict[str, Any] = {"scenario": scenario, "machine": machine()}
