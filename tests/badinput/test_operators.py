@@ -11,7 +11,6 @@ from its kwargs and run, with the event handed to `execute_complete`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -38,6 +37,7 @@ from tests.badinput.harness import SECRET
 from tests.support.fakes.dbt_cloud import FakeDbtCloud
 from tests.support.fakes.server import FakeServer
 from tests.support.ports import free_port
+from tests.support.spark_cluster import run_trigger_here
 
 SPARK_CONN = "spark_bad"
 DBT_CONN = "dbt_bad"
@@ -257,19 +257,6 @@ def context() -> dict[str, Any]:
                                try_number=1, xcoms={})}
 
 
-async def first_event(trigger: Any) -> dict[str, Any]:
-    async for event in trigger.run():
-        return event.payload
-    raise AssertionError("the trigger ended without an event")
-
-
-def rebuilt_and_run(trigger: Any) -> dict[str, Any]:
-    """Run the trigger as the triggerer does: rebuilt from its JSON kwargs; its first event."""
-    classpath, kwargs = trigger.serialize()
-    again = type(trigger)(**json.loads(json.dumps(kwargs)))
-    return asyncio.run(asyncio.wait_for(first_event(again), 20))
-
-
 def spark_operator(target: dict[str, Any]) -> SparkRestSubmitOperator:
     given = {"rest_url": target["rest_url"]} if "rest_url" in target else {"conn_id": target["conn_id"]}
     return SparkRestSubmitOperator(task_id="t", app_resource="file:/opt/job.jar", main_class="Job",
@@ -293,14 +280,14 @@ def run_task(case: Case, target: dict[str, Any]) -> None:
         op = spark_operator(target)
         trigger = SparkDriverTrigger(rest_url=op.hook.rest_url, submission_id="driver-1", poll_interval=0.05,
                                      max_status_errors=1)
-        op.execute_complete(ctx, rebuilt_and_run(trigger))
+        op.execute_complete(ctx, run_trigger_here(trigger, timeout=20))
     elif case.entry == "dbt-trigger-run":
         dbt_operator(target).execute(ctx)
     elif case.entry == "dbt-wait":
         op = dbt_operator(target)
         trigger = DbtCloudRunTrigger(conn_id=op.dbt_cloud_conn_id, run_id=1, poll_interval=0.05,
                                      max_status_errors=1, request_timeout=1)
-        op.execute_complete(ctx, rebuilt_and_run(trigger))
+        op.execute_complete(ctx, run_trigger_here(trigger, timeout=20))
     else:
         raise AssertionError(f"unknown entry {case.entry}")
 

@@ -235,9 +235,10 @@ async def first_event(trigger: Any) -> dict[str, Any]:
     raise AssertionError("the trigger ended without an event")
 
 
-def run_trigger_here(trigger: Any) -> dict[str, Any]:
-    """Run a trigger rebuilt from its JSON-serialized kwargs, in this process."""
+def run_trigger_here(trigger: Any, timeout: float | None = None) -> dict[str, Any]:
+    """Run a trigger rebuilt from its JSON-serialized kwargs, in this process, as the triggerer
+    would; its first event (within `timeout` seconds, when given)."""
     classpath, kwargs = trigger.serialize()
     module, _, name = classpath.rpartition(".")
     rebuilt = getattr(importlib.import_module(module), name)(**json.loads(json.dumps(kwargs)))
-    return asyncio.run(first_event(rebuilt))
+    return asyncio.run(asyncio.wait_for(first_event(rebuilt), timeout))
