@@ -128,7 +128,7 @@ refuse_other_settings() {
   die "$name is running with other settings ($(diff_settings "$running" "$wanted")); to apply the new ones: sbin/503.sh $ROLE${NAME:+ --name $NAME} && $0 $ARGS"
 }
 
-# "key: old -> new" for each setting that differs.
+# "key old -> new" for each setting that differs, joined by "; ".
 diff_settings() {
   local old new key changes=() value
   declare -A before=()
