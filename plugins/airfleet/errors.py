@@ -3,6 +3,7 @@ turns any of them into a single line and an exit code, as Celery's `CeleryComman
 
 `AirfleetError`: the command could not do its work; the message says why and what to do (exit 1).
 `UsageError`: the command was called wrongly (exit 2), like argparse's own errors.
+`redact` and `first_line` make any message fit that line: no URL password, no page or stack trace.
 """
 
 from __future__ import annotations
