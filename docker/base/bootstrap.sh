@@ -10,6 +10,8 @@ usage() {
 }
 
 die() { echo "bootstrap: $*" >&2; exit 1; }
+# shellcheck source=bin/apt.sh
+source "$(dirname "$0")/../../bin/apt.sh"
 
 # Run by mmdebstrap with $1 = the root being built.
 # shellcheck disable=SC2016
@@ -27,7 +29,7 @@ ensure_mmdebstrap() {
   command -v mmdebstrap >/dev/null && return
   [[ $(id -u) -eq 0 ]] || die "mmdebstrap is missing; install it with: sudo apt-get install mmdebstrap"
   echo "bootstrap: installing mmdebstrap from Debian packages" >&2
-  if ! { apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq mmdebstrap >/dev/null; }; then
+  if ! apt_install mmdebstrap; then
     die "could not install mmdebstrap; install it by hand (apt-get install mmdebstrap) and retry"
   fi
 }
