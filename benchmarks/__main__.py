@@ -7,12 +7,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from benchmarks import quiet, scenarios
+from benchmarks import profile, quiet, scenarios
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenario", choices=scenarios.SCENARIOS)
+    parser.add_argument("scenario", choices=(*scenarios.SCENARIOS, "profile"),
+                        help="a scenario, or `profile`: where the CPU goes (benchmarks/profile.py)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--root", default=".", help="the Airfleet checkout (default: .)")
     parser.add_argument("--tasks", type=int, nargs="+", default=[200, 1000],
@@ -27,6 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds to wait for the load to come down before refusing (default 600)")
     parser.add_argument("--allow-load", action="store_true",
                         help="measure on a busy machine anyway; the figures are marked unreliable")
+    parser.add_argument("--profile-tasks", type=int, default=300,
+                        help="no-op tasks in `profile`'s fan-out (default 300)")
+    parser.add_argument("--idle-seconds", type=float, default=60, help="`profile`'s idle window (default 60)")
+    parser.add_argument("--top", type=int, default=15, help="functions per role in `profile` (default 15)")
+    parser.add_argument("--out", help="`profile`'s results folder (default .build/profile-TIME)")
     return parser
 
 
@@ -37,10 +43,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat must be at least 1")
     options = {"tasks": args.tasks, "waits": args.waits, "purge_runs": args.purge_runs,
                "purge_mapped": args.purge_mapped, "repeat": args.repeat, "max_load": args.max_load,
-               "quiet_wait": args.quiet_wait, "allow_load": args.allow_load}
+               "quiet_wait": args.quiet_wait, "allow_load": args.allow_load,
+               "profile_tasks": args.profile_tasks, "idle_seconds": args.idle_seconds, "top": args.top, "out": args.out}
+    root = Path(args.root).resolve()
     try:
-        figures = scenarios.run(Path(args.root).resolve(), args.scenario, options)
-    except quiet.Loaded as error:
+        if args.scenario == "profile":
+            figures = profile.main(root, options)
+        else:
+            figures = scenarios.run(root, args.scenario, options)
+    except (quiet.Loaded, profile.Unavailable) as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
     scenarios.report(figures, args.json)
