@@ -143,8 +143,10 @@ def measure(pids: dict[str, int], probe: Probe, folder: Path, tasks: int, top: i
     result = action()
     sampling = sampler.stop()
     by_process = {role: procs.cpu_by_kind(procs_before[role], procs.snapshot(pid)) for role, pid in pids.items()}
-    cpu = Probe.cpu_delta(cpu_before, probe.sample())
-    return result, summarise(folder, tasks, cpu, by_process, sampling, top)
+    cpu_after = probe.sample()
+    figures = summarise(folder, tasks, Probe.cpu_delta(cpu_before, cpu_after), by_process, sampling, top)
+    figures["memory_mb_after"] = {role: round(value["memory_mb"], 1) for role, value in cpu_after.items()}
+    return result, figures
 
 
 def profile(root: Path, out: Path, tasks: int, idle_seconds: float, top: int) -> dict[str, Any]:

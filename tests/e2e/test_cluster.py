@@ -58,12 +58,18 @@ def test_flower_requires_basic_auth(cluster):
     assert requests.get(url, auth=(env["FLOWER_USER"], env["FLOWER_PASSWORD"]), timeout=10).status_code == 200
 
 
-def test_dag_runs_on_the_celery_worker(cluster):
+def run_smoke(cluster):
+    """A successful run of airfleet_smoke: the client and the run id."""
     client = cluster.client()
     client.wait_for_dag("airfleet_smoke")
     client.unpause("airfleet_smoke")
     run_id = client.trigger("airfleet_smoke")
     assert client.wait_for_run("airfleet_smoke", run_id, timeout=300) == "success"
+    return client, run_id
+
+
+def test_dag_runs_on_the_celery_worker(cluster):
+    client, run_id = run_smoke(cluster)
 
     (worker,) = cluster.containers("worker")
     worker_addresses = {net["IPAddress"] for net in worker["NetworkSettings"]["Networks"].values()}
@@ -76,6 +82,21 @@ def test_dag_runs_on_the_celery_worker(cluster):
     xcom = client.json("GET", f"/api/v2/dags/airfleet_smoke/dagRuns/{run_id}/taskInstances/report"
                               "/xcomEntries/return_value")
     assert xcom["value"]["first"] == worker["Config"]["Hostname"]
+
+
+def test_celery_results_go_to_redis_not_the_metadata_db(cluster):
+    run_smoke(cluster)
+
+    env = cluster.env
+    keys = cluster.compose("exec", "-T", "-e", f"REDISCLI_AUTH={env['REDIS_PASSWORD']}", "redis",
+                           "redis-cli", "-n", "1", "--scan", "--pattern", "celery-task-meta-*").split()
+    assert keys, "no Celery result in Redis database 1"
+    ttl = cluster.compose("exec", "-T", "-e", f"REDISCLI_AUTH={env['REDIS_PASSWORD']}", "redis",
+                          "redis-cli", "-n", "1", "TTL", keys[0]).strip()
+    assert 0 < int(ttl) <= 86400, f"a result should expire within a day, TTL {ttl}"
+    tables = cluster.compose("exec", "-T", "-e", f"MYSQL_PWD={env['MYSQL_PASSWORD']}", "mysql", "mysql",
+                             "-uairflow", "airflow", "-N", "-e", "SHOW TABLES LIKE 'celery_%'")
+    assert tables.strip() == "", f"Celery wrote to the metadata DB: {tables}"
 
 
 def test_rebuild_with_nothing_changed_reuses_the_cache(cluster):
