@@ -28,7 +28,7 @@ from benchmarks.scenarios import Probe, build_images, fanout, log
 from tests.support.cluster import ComposeCluster
 
 ROLES = ("api-server", "scheduler", "dag-processor", "triggerer", "worker", "flower")
-# Samples per second. One sample stands for 1/RATE CPU-seconds. py-spy's default of 100 costs the
+# Samples per second per process. py-spy's default of 100 costs the
 # sampler about 3 CPU-s per second on a worker with 16 task slots (mostly system time), more than
 # the cluster's own work on 2 cores; 20 keeps it under one core.
 RATE = 20
@@ -50,10 +50,10 @@ class Sampler:
     """py-spy on each role's process tree, raw stacks only (the flame graphs are drawn from them).
     py-spy runs in the container's PID namespace with its own /proc: from the host's, a thread's
     namespaced id matches no task, and py-spy then counts every waiting thread as busy. --gil: only
-    the thread holding the GIL is sampled, since py-spy's idle detection still counts threads waiting
-    on a lock, a socket or MySQL as busy on a loaded machine; the samples then measure the Python CPU
-    each process spends (MySQL's share shows in its own container). --nonblocking: the roles are
-    never paused."""
+    the thread holding the GIL is sampled; without it, threads waiting on a lock, a socket or MySQL
+    still counted as busy on a loaded machine. Even so a worker's sample count runs above its CPU
+    (its many short-lived forked processes), so samples give shares and /proc and Docker give the
+    seconds. --nonblocking: the roles are never paused."""
 
     def __init__(self, pids: dict[str, int], folder: Path, seconds: float | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
