@@ -43,7 +43,7 @@ def process(stack: tuple[str, ...]) -> str:
 
 
 def frames_in(stack: tuple[str, ...], path: str) -> list[str]:
-    return [frame for frame in stack if f"{path}" in frame and not frame.startswith("process ")]
+    return [frame for frame in stack if path in frame and not frame.startswith("process ")]
 
 
 def after(stack: tuple[str, ...], loop: str) -> str | None:

@@ -28,6 +28,12 @@ def kind(cmdline: str) -> str:
     return re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27,}|\d+", "N", cmdline)[:80]
 
 
+def stat(pid: int | str) -> list[str]:
+    """/proc/PID/stat's fields after the command name (which may hold spaces): [0] is the state,
+    [3] the session, [11:15] utime, stime, cutime, cstime. OSError once the process has ended."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def namespace(pid: int) -> str:
     return os.readlink(f"/proc/{pid}/ns/pid")
 
@@ -43,7 +49,7 @@ def snapshot(init_pid: int) -> Snapshot:
             if namespace(int(entry.name)) != ns:
                 continue
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            fields = stat(entry.name)
         except OSError:
             continue  # ended meanwhile
         utime, stime, cutime, cstime = (int(x) / TICK for x in fields[11:15])

@@ -88,13 +88,14 @@ class Sampler:
 def session(sid: int) -> list[int]:
     """The processes of session `sid` but its leader."""
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == sid:
+            continue
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(procs.stat(entry.name)[3]) == sid:
+                found.append(int(entry.name))
         except OSError:
             continue  # ended meanwhile
-        if int(fields[3]) == sid and int(stat.parent.name) != sid:
-            found.append(int(stat.parent.name))
     return found
 
 
