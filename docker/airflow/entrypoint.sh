@@ -86,18 +86,8 @@ init_cluster() {
   wait_for db
   # A key that cannot read the stored connections would fail every task that uses one: stop here.
   python -m airfleet.fernet_check || exit 1
-  log "migrating the metadata database"
-  airflow db migrate
-  [[ -n ${AIRFLOW_ADMIN_PASSWORD:-} ]] || die "AIRFLOW_ADMIN_PASSWORD is not set"
-  local user=${AIRFLOW_ADMIN_USER:-admin}
-  if airflow users list --output plain 2>/dev/null | awk '{print $2}' | grep -qx "$user"; then
-    log "admin user '$user' exists; setting its password from the env file"
-    airflow users reset-password --username "$user" --password="$AIRFLOW_ADMIN_PASSWORD" >/dev/null
-  else
-    log "creating admin user '$user'"
-    airflow users create --username "$user" --password="$AIRFLOW_ADMIN_PASSWORD" --role Admin \
-      --firstname Airflow --lastname Admin --email "$user@localhost" >/dev/null
-  fi
+  # Migrate, then the admin user, in one process (airfleet.cluster_init says why).
+  python -m airfleet.cluster_init || exit 1
   log "init done"
 }
 

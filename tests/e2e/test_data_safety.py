@@ -10,8 +10,10 @@ import time
 import uuid
 
 import pytest
+import requests
 from cryptography.fernet import Fernet
 
+from airfleet.client import AirflowClient
 from tests.e2e.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -74,3 +76,21 @@ def test_every_role_sweeps_old_logs_and_keeps_new_ones(cluster):
     assert swept.returncode == 0 and "removed" in swept.stderr, swept.stderr
     left = cluster.compose("exec", "-T", "worker", "ls", folder).split()
     assert left == ["attempt=2.log"]
+
+
+def test_init_sets_the_existing_admin_users_password_from_the_env_file(cluster):
+    """A changed AIRFLOW_ADMIN_PASSWORD takes effect at the next init; the user is not created twice."""
+    env = cluster.env
+    new = uuid.uuid4().hex
+    try:
+        result = cluster.compose_run("run", "--rm", "-T", "-e", f"AIRFLOW_ADMIN_PASSWORD={new}", "airflow-init",
+                                     timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert f"admin user '{env['AIRFLOW_ADMIN_USER']}' exists; its password is set" in result.stderr
+        AirflowClient(cluster.url, env["AIRFLOW_ADMIN_USER"], new).login()
+        with pytest.raises(requests.HTTPError):
+            cluster.client().login()
+    finally:
+        restored = cluster.compose_run("run", "--rm", "-T", "airflow-init", timeout=300)
+    assert restored.returncode == 0, restored.stderr[-2000:]
+    cluster.client().login()
