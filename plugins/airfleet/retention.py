@@ -10,6 +10,10 @@ idempotent. `python -m airfleet.retention --once` sweeps now and reports.
 With `--db` (the scheduler's sweeper) it also removes metadata older than AIRFLEET_DB_RETENTION_DAYS
 once a day with `airflow db clean`, in batches, without archive tables; Airflow keeps each DAG's
 latest run.
+
+The first sweep waits START_DELAY: a role's start is the busiest minute of its life, and the roles
+of a host start together on one log volume (scanning it six times over, and `airflow db clean`
+competing with the scheduler's own start, slowed `bin/up`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ DAY = 86400.0
 DEFAULT_DAYS = 30
 DEFAULT_DB_DAYS = 90
 INTERVAL = 3600.0
+START_DELAY = 600.0
 DB_EVERY = 24  # sweeps between two `airflow db clean` runs
 
 
@@ -129,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     root = args.folder or log_folder(os.environ)
     sweeps = 0
+    if not args.once:
+        time.sleep(START_DELAY)
     while True:
         if args.db and sweeps % DB_EVERY == 0 and not args.once:
             clean_db(db_days)
