@@ -18,6 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", default=".", help="the Airfleet checkout (default: .)")
     parser.add_argument("--tasks", type=int, nargs="+", default=[200, 1000],
                         help="no-op tasks per fan-out in `throughput` (default: 200 1000)")
+    parser.add_argument("--sleeps", type=float, nargs="+", default=[1.0, 0.5, 0.25, 0.1],
+                        help="scheduler_idle_sleep_time values in `hops`, the latency curve (default: 1 0.5 0.25 0.1)")
     parser.add_argument("--waits", type=int, default=200, help="deferred waits in `waits` (default 200)")
     parser.add_argument("--purge-runs", type=int, default=100, help="DAG runs in `purge` (default 100)")
     parser.add_argument("--purge-mapped", type=int, default=1000, help="mapped tasks per run in `purge` (default 1000)")
@@ -41,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    options = {"tasks": args.tasks, "waits": args.waits, "purge_runs": args.purge_runs,
+    if min(args.sleeps) <= 0:
+        parser.error("--sleeps must be positive seconds, e.g. --sleeps 1 0.5 0.25")
+    options = {"tasks": args.tasks, "sleeps": args.sleeps, "waits": args.waits, "purge_runs": args.purge_runs,
                "purge_mapped": args.purge_mapped, "repeat": args.repeat, "max_load": args.max_load,
                "quiet_wait": args.quiet_wait, "allow_load": args.allow_load,
                "profile_tasks": args.profile_tasks, "idle_seconds": args.idle_seconds, "top": args.top, "out": args.out}

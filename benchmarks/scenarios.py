@@ -9,6 +9,10 @@ stock, ...), each run only once the machine is quiet (benchmarks/quiet.py). The 
 medians of the runs, every run is kept under `runs`, and `ratio` divides Airfleet's median by
 stock's. CPU is what the Docker engine accounts to every container of the cluster (Airflow roles,
 MySQL and Redis), so work moved from one role to another is still counted.
+
+`hops` is the latency curve: one configuration per `scheduler_idle_sleep_time` value (`--sleeps`,
+each on top of the shipped settings), each measured idle and on a 20-task chain, and `curve` lists,
+per value, the hop (one task's end to the next one's start) against the idle cluster's CPU.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from tests.support.cluster import ComposeCluster
 
 CONFIGS = ("stock", "airfleet")
 CLUSTER_SCENARIOS = ("throughput", "chain", "waits", "cold-start")
-SCENARIOS = (*CLUSTER_SCENARIOS, "purge", "all")
+SCENARIOS = (*CLUSTER_SCENARIOS, "hops", "purge", "all")
+SLEEP_SETTING = "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"
 IMAGES = ("airflow", "mysql", "redis")
 IDLE_WINDOW = 20.0  # seconds of an idle cluster measured for its background CPU
 
@@ -188,12 +193,31 @@ def build_images(root: Path) -> None:
         raise RuntimeError(f"building the images failed:\n{out.stderr[-4000:]}")
 
 
-def measure_config(root: Path, workdir: Path, config: str, scenarios: list[str], options: dict[str, Any]) -> dict:
-    extra = {}
+def tuning_file(root: Path, workdir: Path, config: str) -> Path | None:
+    """The tuning file of a configuration: "stock" an empty one (Airflow's defaults), "airfleet"
+    the shipped one (None), "sleep-X" the shipped one with scheduler_idle_sleep_time X."""
+    if config == "airfleet":
+        return None
+    path = workdir / f"{config}-tuning.env"
     if config == "stock":
-        empty = workdir / "stock-tuning.env"
-        empty.write_text("# stock: every Airflow setting at its default\n")
-        extra["AIRFLEET_TUNING_FILE"] = str(empty)
+        path.write_text("# stock: every Airflow setting at its default\n")
+    else:
+        shipped = (root / "docker" / "airflow" / "tuning.env").read_text()
+        path.write_text(f"{shipped}\n{SLEEP_SETTING}={sleep_of(config)}\n")
+    return path
+
+
+def sleep_config(seconds: float) -> str:
+    return f"sleep-{seconds:g}"
+
+
+def sleep_of(config: str) -> float:
+    return float(config.removeprefix("sleep-"))
+
+
+def measure_config(root: Path, workdir: Path, config: str, scenarios: list[str], options: dict[str, Any]) -> dict:
+    tuning = tuning_file(root, workdir, config)
+    extra = {"AIRFLEET_TUNING_FILE": str(tuning)} if tuning else {}
     cluster = ComposeCluster.throwaway(root, workdir, f"airfleet-bench-{config}-{uuid.uuid4().hex[:6]}", extra=extra)
     figures: dict[str, Any] = {}
     try:
@@ -248,14 +272,15 @@ def median(runs: list[Any]) -> Any:
     return runs[0] if all(run == runs[0] for run in runs) else None
 
 
-def cluster_figures(root: Path, scenarios: list[str], options: dict[str, Any]) -> dict[str, Any]:
-    runs: dict[str, list[dict[str, Any]]] = {config: [] for config in CONFIGS}
+def cluster_figures(root: Path, scenarios: list[str], options: dict[str, Any],
+                    configs: tuple[str, ...] = CONFIGS) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = {config: [] for config in configs}
     reliable = True
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         log("building the images (cached layers are reused)")
         build_images(root)
-        for config, number in schedule(CONFIGS, options["repeat"]):
+        for config, number in schedule(configs, options["repeat"]):
             try:
                 load = quiet.wait_for_quiet(options["max_load"], options["quiet_wait"])
             except quiet.Loaded:
@@ -267,8 +292,24 @@ def cluster_figures(root: Path, scenarios: list[str], options: dict[str, Any]) -
             figures = measure_config(root, workdir, config, scenarios, options)
             runs[config].append({"load_at_start": load, **figures})
     medians = {config: median(results) for config, results in runs.items()}
-    return {**medians, "ratio": ratios(medians["stock"], medians["airfleet"]), "runs": runs, "reliable": reliable,
-            "image_size_mb": image_sizes()}
+    figures = {**medians, "runs": runs, "reliable": reliable, "image_size_mb": image_sizes()}
+    if "stock" in medians and "airfleet" in medians:
+        figures["ratio"] = ratios(medians["stock"], medians["airfleet"])
+    return figures
+
+
+def hop_curve(medians: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """scheduler_idle_sleep_time against what it buys (a chain's hop) and costs (idle CPU)."""
+    curve = []
+    for config, figures in medians.items():
+        idle_cpu = figures.get("idle", {})
+        curve.append({"scheduler_idle_sleep_s": sleep_of(config),
+                      "hop_p50_s": figures.get("chain", {}).get("hop_s", {}).get("p50"),
+                      "hop_p95_s": figures.get("chain", {}).get("hop_s", {}).get("p95"),
+                      "idle_cores": idle_cpu.get("cpu_s_per_s"),
+                      "idle_scheduler_cores": idle_cpu.get("cpu_s_per_s_by_role", {}).get("scheduler"),
+                      "chain_cpu_s": figures.get("chain", {}).get("cpu_s")})
+    return sorted(curve, key=lambda point: point["scheduler_idle_sleep_s"])
 
 
 def purge_figures(root: Path, options: dict[str, int]) -> dict[str, Any]:
@@ -286,6 +327,10 @@ def run(root: Path, scenario: str, options: dict[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
     figures: dict[str, Any] = {"scenario": scenario, "machine": machine()}
     cluster_part = [s for s in chosen if s in CLUSTER_SCENARIOS]
+    if scenario == "hops":
+        configs = tuple(sleep_config(seconds) for seconds in options["sleeps"])
+        measured = cluster_figures(root, ["chain"], options, configs)
+        figures.update(measured, curve=hop_curve({config: measured[config] for config in configs}))
     if cluster_part:
         figures.update(cluster_figures(root, cluster_part, options))
     if scenario in ("purge", "all"):
