@@ -101,7 +101,8 @@ main() {
   case $role in
     init) require_shared_config; init_cluster ;;
     scheduler)
-      require_shared_config; start_log_retention --db; wait_for db; shift; exec airflow scheduler "$@" ;;
+      # `airflow scheduler` with an idle sleep that follows the load (AIRFLEET_SCHEDULER_BUSY_SLEEP).
+      require_shared_config; start_log_retention --db; wait_for db; shift; exec python -m airfleet.scheduler "$@" ;;
     api-server | dag-processor | triggerer)
       require_shared_config; start_log_retention; wait_for db; shift; exec airflow "$role" "$@" ;;
     worker)
