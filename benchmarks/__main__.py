@@ -1,4 +1,4 @@
-"""`python -m benchmarks SCENARIO`: measure a scenario on Airfleet's defaults and on stock Airflow
+"""`python -m benchmarks SCENARIO...`: measure scenarios on Airfleet's defaults and on stock Airflow
 settings (benchmarks/scenarios.py), from a checkout."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from benchmarks import profile, quiet, scenarios
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
-    parser.add_argument("scenario", choices=(*scenarios.SCENARIOS, "profile"),
-                        help="a scenario, or `profile`: where the CPU goes (benchmarks/profile.py)")
+    parser.add_argument("scenario", nargs="+", choices=(*scenarios.SCENARIOS, "profile"),
+                        help="scenarios, measured on the same clusters; or `profile` alone: where the CPU goes "
+                             "(benchmarks/profile.py)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--root", default=".", help="the Airfleet checkout (default: .)")
     parser.add_argument("--tasks", type=int, nargs="+", default=[200, 1000],
@@ -41,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if "profile" in args.scenario and len(args.scenario) > 1:
+        parser.error("`profile` runs alone: python -m benchmarks profile")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     if min(args.sleeps) <= 0:
@@ -51,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                "profile_tasks": args.profile_tasks, "idle_seconds": args.idle_seconds, "top": args.top, "out": args.out}
     root = Path(args.root).resolve()
     try:
-        if args.scenario == "profile":
+        if "profile" in args.scenario:
             figures = profile.main(root, options)
         else:
             figures = scenarios.run(root, args.scenario, options)

@@ -10,9 +10,10 @@ medians of the runs, every run is kept under `runs`, and `ratio` divides Airflee
 stock's. CPU is what the Docker engine accounts to every container of the cluster (Airflow roles,
 MySQL and Redis), so work moved from one role to another is still counted.
 
-`hops` is the latency curve: one configuration per `scheduler_idle_sleep_time` value (`--sleeps`,
-each on top of the shipped settings), each measured idle and on a 20-task chain, and `curve` lists,
-per value, the hop (one task's end to the next one's start) against the idle cluster's CPU.
+`hops` is the latency curve: one configuration per fixed `scheduler_idle_sleep_time` (`--sleeps`,
+each on top of the shipped settings) and the shipped settings (whose sleep follows the load,
+airfleet.scheduler), each measured idle and on a 20-task chain; `curve` lists, per configuration,
+the hop (one task's end to the next one's start) against the idle cluster's CPU.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ CONFIGS = ("stock", "airfleet")
 CLUSTER_SCENARIOS = ("throughput", "chain", "waits", "cold-start")
 SCENARIOS = (*CLUSTER_SCENARIOS, "hops", "purge", "all")
 SLEEP_SETTING = "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"
+BUSY_SLEEP_SETTING = "AIRFLEET_SCHEDULER_BUSY_SLEEP"  # airfleet.scheduler
 IMAGES = ("airflow", "mysql", "redis")
 IDLE_WINDOW = 20.0  # seconds of an idle cluster measured for its background CPU
 
@@ -195,7 +197,7 @@ def build_images(root: Path) -> None:
 
 def tuning_file(root: Path, workdir: Path, config: str) -> Path | None:
     """The tuning file of a configuration: "stock" an empty one (Airflow's defaults), "airfleet"
-    the shipped one (None), "sleep-X" the shipped one with scheduler_idle_sleep_time X."""
+    the shipped one (None), "sleep-X" the shipped one with a fixed scheduler_idle_sleep_time X."""
     if config == "airfleet":
         return None
     path = workdir / f"{config}-tuning.env"
@@ -203,7 +205,7 @@ def tuning_file(root: Path, workdir: Path, config: str) -> Path | None:
         path.write_text("# stock: every Airflow setting at its default\n")
     else:
         shipped = (root / "docker" / "airflow" / "tuning.env").read_text()
-        path.write_text(f"{shipped}\n{SLEEP_SETTING}={sleep_of(config)}\n")
+        path.write_text(f"{shipped}\n{SLEEP_SETTING}={sleep_of(config)}\n{BUSY_SLEEP_SETTING}=off\n")
     return path
 
 
@@ -218,7 +220,8 @@ def sleep_of(config: str) -> float:
 def measure_config(root: Path, workdir: Path, config: str, scenarios: list[str], options: dict[str, Any]) -> dict:
     tuning = tuning_file(root, workdir, config)
     extra = {"AIRFLEET_TUNING_FILE": str(tuning)} if tuning else {}
-    cluster = ComposeCluster.throwaway(root, workdir, f"airfleet-bench-{config}-{uuid.uuid4().hex[:6]}", extra=extra)
+    project = f"airfleet-bench-{config.replace('.', 'p')}-{uuid.uuid4().hex[:6]}"  # Compose names: no dots
+    cluster = ComposeCluster.throwaway(root, workdir, project, extra=extra)
     figures: dict[str, Any] = {}
     try:
         log(f"{config}: starting a throw-away cluster")
@@ -299,17 +302,20 @@ def cluster_figures(root: Path, scenarios: list[str], options: dict[str, Any],
 
 
 def hop_curve(medians: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """scheduler_idle_sleep_time against what it buys (a chain's hop) and costs (idle CPU)."""
+    """What each scheduler sleep buys (a chain's hop) and costs (idle CPU): fixed sleeps in
+    ascending order, then the shipped settings (the sleep that follows the load)."""
     curve = []
     for config, figures in medians.items():
         idle_cpu = figures.get("idle", {})
-        curve.append({"scheduler_idle_sleep_s": sleep_of(config),
+        curve.append({"config": config,
+                      "scheduler_idle_sleep_s": sleep_of(config) if config.startswith("sleep-") else None,
                       "hop_p50_s": figures.get("chain", {}).get("hop_s", {}).get("p50"),
                       "hop_p95_s": figures.get("chain", {}).get("hop_s", {}).get("p95"),
                       "idle_cores": idle_cpu.get("cpu_s_per_s"),
                       "idle_scheduler_cores": idle_cpu.get("cpu_s_per_s_by_role", {}).get("scheduler"),
                       "chain_cpu_s": figures.get("chain", {}).get("cpu_s")})
-    return sorted(curve, key=lambda point: point["scheduler_idle_sleep_s"])
+    fixed = [p for p in curve if p["scheduler_idle_sleep_s"] is not None]
+    return sorted(fixed, key=lambda p: p["scheduler_idle_sleep_s"]) + [p for p in curve if p not in fixed]
 
 
 def purge_figures(root: Path, options: dict[str, int]) -> dict[str, Any]:
@@ -322,18 +328,19 @@ def purge_figures(root: Path, options: dict[str, int]) -> dict[str, Any]:
     return json.loads(out.stdout)
 
 
-def run(root: Path, scenario: str, options: dict[str, Any]) -> dict[str, Any]:
-    chosen = list(CLUSTER_SCENARIOS) if scenario == "all" else [scenario]
+def run(root: Path, names: list[str], options: dict[str, Any]) -> dict[str, Any]:
+    """The named scenarios; cluster ones share each configuration's clusters."""
+    chosen = [*CLUSTER_SCENARIOS, "purge"] if "all" in names else list(dict.fromkeys(names))
     started = time.monotonic()
-    figures: dict[str, Any] = {"scenario": scenario, "machine": machine()}
-    cluster_part = [s for s in chosen if s in CLUSTER_SCENARIOS]
-    if scenario == "hops":
-        configs = tuple(sleep_config(seconds) for seconds in options["sleeps"])
+    figures: dict[str, Any] = {"scenario": " ".join(names), "machine": machine()}
+    if "hops" in chosen:
+        configs = (*(sleep_config(seconds) for seconds in options["sleeps"]), "airfleet")
         measured = cluster_figures(root, ["chain"], options, configs)
-        figures.update(measured, curve=hop_curve({config: measured[config] for config in configs}))
+        figures["hops"] = {**measured, "curve": hop_curve({config: measured[config] for config in configs})}
+    cluster_part = [s for s in chosen if s in CLUSTER_SCENARIOS]
     if cluster_part:
         figures.update(cluster_figures(root, cluster_part, options))
-    if scenario in ("purge", "all"):
+    if "purge" in chosen:
         figures["purge"] = purge_figures(root, options)
     figures["bench_s"] = round(time.monotonic() - started, 1)
     return figures

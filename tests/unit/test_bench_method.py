@@ -46,7 +46,8 @@ def test_each_point_of_the_latency_curve_runs_the_shipped_settings_plus_its_slee
     root = scenarios.Path(__file__).resolve().parents[2]
     shipped = (root / "docker" / "airflow" / "tuning.env").read_text()
     path = scenarios.tuning_file(root, tmp_path, scenarios.sleep_config(0.25))
-    assert path.read_text() == f"{shipped}\nAIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME=0.25\n"
+    assert path.read_text() == (f"{shipped}\nAIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME=0.25\n"
+                                "AIRFLEET_SCHEDULER_BUSY_SLEEP=off\n")
     assert scenarios.tuning_file(root, tmp_path, "airfleet") is None
     assert "AIRFLOW__" not in scenarios.tuning_file(root, tmp_path, "stock").read_text()
 
@@ -56,9 +57,11 @@ def test_the_curve_pairs_each_sleep_with_its_hop_and_idle_cost():
         return {"chain": {"hop_s": {"p50": hop, "p95": hop * 2}, "cpu_s": 3.0},
                 "idle": {"cpu_s_per_s": idle, "cpu_s_per_s_by_role": {"scheduler": idle / 2}}}
 
-    curve = scenarios.hop_curve({"sleep-0.1": figures(0.14, 0.5), "sleep-1": figures(1.1, 0.3)})
-    assert [(p["scheduler_idle_sleep_s"], p["hop_p50_s"], p["idle_cores"], p["idle_scheduler_cores"])
-            for p in curve] == [(0.1, 0.14, 0.5, 0.25), (1.0, 1.1, 0.3, 0.15)]
+    curve = scenarios.hop_curve({"airfleet": figures(0.15, 0.3), "sleep-1": figures(1.1, 0.3),
+                                 "sleep-0.1": figures(0.14, 0.5)})
+    assert [(p["config"], p["scheduler_idle_sleep_s"], p["hop_p50_s"], p["idle_cores"], p["idle_scheduler_cores"])
+            for p in curve] == [("sleep-0.1", 0.1, 0.14, 0.5, 0.25), ("sleep-1", 1.0, 1.1, 0.3, 0.15),
+                                ("airfleet", None, 0.15, 0.3, 0.15)]
 
 
 def test_a_sleep_of_zero_is_refused_in_one_line(capsys):
@@ -66,3 +69,10 @@ def test_a_sleep_of_zero_is_refused_in_one_line(capsys):
         bench.main(["hops", "--sleeps", "1", "0"])
     assert exit_.value.code == 2
     assert "--sleeps must be positive seconds" in capsys.readouterr().err
+
+
+def test_profile_runs_alone(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        bench.main(["profile", "throughput"])
+    assert exit_.value.code == 2
+    assert "`profile` runs alone" in capsys.readouterr().err
