@@ -11,8 +11,8 @@ stock's. CPU is what the Docker engine accounts to every container of the cluste
 MySQL and Redis), so work moved from one role to another is still counted.
 
 `hops` is the latency curve: one configuration per fixed `scheduler_idle_sleep_time` (`--sleeps`,
-each on top of the shipped settings) and the shipped settings (whose sleep follows the load,
-airfleet.scheduler), each measured idle and on a 20-task chain; `curve` lists, per configuration,
+each on top of the shipped settings) and the shipped settings, each measured idle and on a
+20-task chain; `curve` lists, per configuration,
 the hop (one task's end to the next one's start) against the idle cluster's CPU.
 """
 
@@ -303,7 +303,7 @@ def cluster_figures(root: Path, scenarios: list[str], options: dict[str, Any],
 
 def hop_curve(medians: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """What each scheduler sleep buys (a chain's hop) and costs (idle CPU): fixed sleeps in
-    ascending order, then the shipped settings (the sleep that follows the load)."""
+    ascending order, then the shipped settings."""
     curve = []
     for config, figures in medians.items():
         idle_cpu = figures.get("idle", {})
