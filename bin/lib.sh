@@ -5,7 +5,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ENV_FILE=${AIRFLEET_ENV_FILE:-$ROOT/.env}
 BASE_IMAGE=${BASE_IMAGE:-debian:bookworm-slim}
 IMAGE_TAG=${AIRFLEET_IMAGE_TAG:-local}
-IMAGES=(mysql redis airflow)
 # The oldest Docker Engine the suite runs on (API 1.41).
 MIN_DOCKER_VERSION=20.10
 export BASE_IMAGE AIRFLEET_IMAGE_TAG=$IMAGE_TAG
@@ -95,7 +94,7 @@ compose() {
 }
 
 # Create or complete the env file. The project's volumes are named to `init`, which then refuses to
-# generate a secret their data depends on (a lost Fernet key or MySQL password).
+# generate a secret their data depends on (a lost Fernet key or database password).
 airfleet_init() {
   local project=airfleet volume existing=()
   if [[ -f $ENV_FILE ]]; then
@@ -166,12 +165,22 @@ build_image() {
   fi
 }
 
+# The metadata database's engine, AIRFLEET_DB (validated by `airfleet init`): mysql or postgresql.
+db_engine() {
+  local db=${AIRFLEET_DB:-}
+  [[ -z $db && -f $ENV_FILE ]] && db=$(env_value AIRFLEET_DB)
+  echo "${db:-mysql}"
+}
+
+# The images the cluster runs; each is built from docker/IMAGE/Dockerfile.
+cluster_images() { echo "$(db_engine) redis airflow"; }
+
 # Every image of the cluster, from the base image (found, pulled or bootstrapped).
 build_images() {
   ensure_base_image
   stage_build_context
   local image
-  for image in "${IMAGES[@]}"; do build_image "$image"; done
+  for image in $(cluster_images); do build_image "$image"; done
 }
 
 # REGISTRY/airfleet/IMAGE:TAG, the name nodes pull.
@@ -180,7 +189,7 @@ registry_image() { echo "$1/airfleet/$2:$IMAGE_TAG"; }
 # Tag and push every image to AIRFLEET_REGISTRY, so other machines can pull them.
 push_images() {
   local registry=$1 image target output
-  for image in "${IMAGES[@]}"; do
+  for image in $(cluster_images); do
     target=$(registry_image "$registry" "$image")
     say "pushing $target"
     docker tag "airfleet/$image:$IMAGE_TAG" "$target"

@@ -11,7 +11,7 @@ die() { echo "airfleet-mysql: $*" >&2; exit 1; }
 
 require_env() {
   local name
-  for name in MYSQL_ROOT_PASSWORD MYSQL_DATABASE MYSQL_USER MYSQL_PASSWORD; do
+  for name in DB_ROOT_PASSWORD DB_NAME DB_USER DB_PASSWORD; do
     [[ -n ${!name:-} ]] || die "$name is not set; run 'airfleet init' to generate .env"
   done
 }
@@ -29,10 +29,10 @@ initialise() {
     sleep 1
   done
   mysql --socket=/run/mysqld/init.sock -uroot <<SQL
-CREATE USER '${MYSQL_USER}'@'%' IDENTIFIED BY '${MYSQL_PASSWORD}';
-GRANT ALL PRIVILEGES ON \`${MYSQL_DATABASE}\`.* TO '${MYSQL_USER}'@'%';
-ALTER USER 'root'@'localhost' IDENTIFIED BY '${MYSQL_ROOT_PASSWORD}';
-CREATE DATABASE \`${MYSQL_DATABASE}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER '${DB_USER}'@'%' IDENTIFIED BY '${DB_PASSWORD}';
+GRANT ALL PRIVILEGES ON \`${DB_NAME}\`.* TO '${DB_USER}'@'%';
+ALTER USER 'root'@'localhost' IDENTIFIED BY '${DB_ROOT_PASSWORD}';
+CREATE DATABASE \`${DB_NAME}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 SQL
   kill "$pid"
   wait "$pid" || true
@@ -44,7 +44,7 @@ prepare_datadir() {
   [[ -e $DONE ]] && return
   if [[ -z $(ls -A "$DATADIR") ]]; then
     initialise
-  elif [[ -d $DATADIR/$MYSQL_DATABASE ]]; then
+  elif [[ -d $DATADIR/$DB_NAME ]]; then
     touch "$DONE"  # initialised before this marker existed
   elif [[ -d $DATADIR/mysql ]]; then
     # Only system tables, no database and maybe no users: nothing of the user's is here yet.

@@ -87,6 +87,9 @@ SETTINGS: tuple[Setting, ...] = (
             "a Fernet key (32 url-safe base64 bytes; several, new first, separated by commas)"),
     Setting("AIRFLOW_API_SECRET_KEY", _signing_key, _URLSAFE.match, "16+ characters of A-Z a-z 0-9 _ -"),
     Setting("AIRFLOW_JWT_SECRET", _signing_key, _URLSAFE.match, "16+ characters of A-Z a-z 0-9 _ -"),
+    # The metadata database's engine (docker/mysql or docker/postgresql); MYSQL_* are its passwords
+    # whichever engine it is.
+    Setting("AIRFLEET_DB", None, re.compile(r"^(mysql|postgresql)$").match, "mysql or postgresql", False),
     Setting("MYSQL_ROOT_PASSWORD", _password, _URLSAFE.match, "16+ characters of A-Z a-z 0-9 _ -"),
     Setting("MYSQL_PASSWORD", _password, _URLSAFE.match, "16+ characters of A-Z a-z 0-9 _ -"),
     Setting("REDIS_PASSWORD", _password, _URLSAFE.match, "16+ characters of A-Z a-z 0-9 _ -"),
@@ -172,7 +175,7 @@ def validate(values: dict[str, str], path: Path) -> None:
 
 
 # Secrets the cluster's data depends on: the Fernet key encrypts stored connections and variables;
-# the MySQL passwords were set in the server when its volume was created. A new value locks the
+# the database passwords were set in the server when its volume was created. A new value locks the
 # cluster out of what it holds, so one is generated only while no such data exists.
 DATA_SECRETS = ("AIRFLOW_FERNET_KEY", "MYSQL_ROOT_PASSWORD", "MYSQL_PASSWORD")
 

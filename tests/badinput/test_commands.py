@@ -19,7 +19,7 @@ from airfleet.cli import Command, commands, main
 from tests.badinput.harness import ROOT, SECRET, airfleet, assert_refused, environment, fingerprint, run
 
 UNREACHABLE_MYSQL = f"mysql+mysqldb://airflow:{SECRET}@127.0.0.1:9/airflow"
-UNREACHABLE_POSTGRES = f"postgresql+psycopg2://airflow:{SECRET}@127.0.0.1:9/airflow"
+UNREACHABLE_POSTGRES = f"postgresql://airflow:{SECRET}@127.0.0.1:9/airflow"
 MISSING = "/nonexistent/airfleet"
 FACTORY = str(ROOT / "dags" / "factory")
 

@@ -133,7 +133,7 @@ class NodeNetwork:
         self.cluster, self.address = cluster, address
         self.network = f"{cluster.project}-{suffix}"
         run("docker", "network", "create", self.network).check_returncode()
-        for service in ("mysql", "redis", "api-server"):
+        for service in ("db", "redis", "api-server"):
             (container,) = cluster.containers(service)
             run("docker", "network", "connect", "--alias", service, self.network, container["Id"]).check_returncode()
         # A node's env file needs no secret of the central machine's own: not MySQL's root password
@@ -152,7 +152,7 @@ class NodeNetwork:
                       "--filter", "name=airfleet-worker-").stdout.split()
         if workers:
             run("docker", "rm", "-f", *workers)
-        for service in ("mysql", "redis", "api-server"):
+        for service in ("db", "redis", "api-server"):
             for container in self.cluster.containers(service):
                 run("docker", "network", "disconnect", "-f", self.network, container["Id"])
         run("docker", "network", "rm", self.network)

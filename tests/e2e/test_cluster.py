@@ -22,7 +22,7 @@ def test_every_role_reports_healthy(cluster):
 def test_every_service_container_is_healthy(cluster):
     """bin/up runs a starting container's health check itself; Docker's own, every 30 s, agrees by
     its next run."""
-    services = ("mysql", "redis", "api-server", "scheduler", "dag-processor", "triggerer", "worker", "flower")
+    services = ("db", "redis", "api-server", "scheduler", "dag-processor", "triggerer", "worker", "flower")
     deadline = time.monotonic() + 45
     while True:
         status = {service: cluster.containers(service)[0]["State"]["Health"]["Status"] for service in services}
@@ -34,18 +34,18 @@ def test_every_service_container_is_healthy(cluster):
 
 def test_only_ui_and_flower_are_published(cluster):
     published = {}
-    for service in ("mysql", "redis", "api-server", "scheduler", "dag-processor", "triggerer", "worker", "flower"):
+    for service in ("db", "redis", "api-server", "scheduler", "dag-processor", "triggerer", "worker", "flower"):
         (container,) = cluster.containers(service)
         ports = container["NetworkSettings"]["Ports"] or {}
         published[service] = sorted(p for p, bound in ports.items() if bound)
     assert published == {
-        "mysql": [], "redis": [], "api-server": ["8080/tcp"], "scheduler": [], "dag-processor": [],
+        "db": [], "redis": [], "api-server": ["8080/tcp"], "scheduler": [], "dag-processor": [],
         "triggerer": [], "worker": [], "flower": ["5555/tcp"],
     }
 
 
 def test_airflow_roles_run_as_non_root(cluster):
-    for service in ("api-server", "scheduler", "worker", "mysql", "redis"):
+    for service in ("api-server", "scheduler", "worker", "db", "redis"):
         (container,) = cluster.containers(service)
         uid = cluster.compose("exec", "-T", service, "id", "-u").strip()
         assert uid != "0", service
@@ -102,7 +102,7 @@ def test_celery_results_go_to_redis_not_the_metadata_db(cluster):
     ttl = cluster.compose("exec", "-T", "-e", f"REDISCLI_AUTH={env['REDIS_PASSWORD']}", "redis",
                           "redis-cli", "-n", "1", "TTL", keys[0]).strip()
     assert 0 < int(ttl) <= 86400, f"a result should expire within a day, TTL {ttl}"
-    tables = cluster.compose("exec", "-T", "-e", f"MYSQL_PWD={env['MYSQL_PASSWORD']}", "mysql", "mysql",
+    tables = cluster.compose("exec", "-T", "-e", f"MYSQL_PWD={env['MYSQL_PASSWORD']}", "db", "mysql",
                              "-uairflow", "airflow", "-N", "-e", "SHOW TABLES LIKE 'celery_%'")
     assert tables.strip() == "", f"Celery wrote to the metadata DB: {tables}"
 

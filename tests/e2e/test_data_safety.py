@@ -53,7 +53,7 @@ def test_init_refuses_a_fernet_key_that_cannot_read_the_stored_connections(clust
 def test_a_wrong_mysql_password_stops_the_init_at_once_naming_it(cluster):
     """A password the database volume was not created with: refused on the first try, not after the
     wait for the database times out, and named."""
-    wrong = "mysql+mysqldb://airflow:" + "0" * 40 + "@mysql:3306/airflow"
+    wrong = "mysql://airflow:" + "0" * 40 + "@db/airflow"
     started = time.monotonic()
     result = cluster.compose_run("run", "--rm", "-T", "-e", f"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN={wrong}",
                                  "airflow-init", timeout=300)

@@ -104,7 +104,7 @@ def test_a_schedule_runs_its_jobs_in_dependency_order(scheduled_run):
 def test_disabling_a_job_removes_its_dag_and_a_malformed_row_is_one_import_error(cluster, scheduled_run):
     client = scheduled_run[0]
     password = cluster.env["MYSQL_PASSWORD"]
-    cluster.compose("exec", "-T", "-e", f"MYSQL_PWD={password}", "mysql", "mysql", "-uairflow", "airflow",
+    cluster.compose("exec", "-T", "-e", f"MYSQL_PWD={password}", "db", "mysql", "-uairflow", "airflow",
                     "-e", BROKEN_ROW)
     disabled = factory(cluster, "disable", "job", "b")
     assert disabled.returncode == 0, disabled.stderr

@@ -13,8 +13,8 @@ import pytest
 from tests.support import images
 
 PASSWORD = "airfleet-first-start-test"
-ENV = ["-e", f"MYSQL_ROOT_PASSWORD={PASSWORD}", "-e", "MYSQL_DATABASE=airflow", "-e", "MYSQL_USER=airflow",
-       "-e", f"MYSQL_PASSWORD={PASSWORD}"]
+ENV = ["-e", f"DB_ROOT_PASSWORD={PASSWORD}", "-e", "DB_NAME=airflow", "-e", "DB_USER=airflow",
+       "-e", f"DB_PASSWORD={PASSWORD}"]
 
 
 def docker(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -41,11 +41,13 @@ class Database:
         self.container.stop()
 
 
+# What either image (docker/mysql, docker/postgresql) creates on its first start.
+ENV = {"DB_ROOT_PASSWORD": PASSWORD, "DB_NAME": "airflow", "DB_USER": "airflow", "DB_PASSWORD": PASSWORD}
+
+
 def start_mysql(fast: bool = True) -> Database:
     """`fast`: trade durability for speed (tests); otherwise the cluster's own settings."""
-    env = {"MYSQL_ROOT_PASSWORD": PASSWORD, "MYSQL_DATABASE": "airflow", "MYSQL_USER": "airflow",
-           "MYSQL_PASSWORD": PASSWORD}
-    container, address = containers.start(images.mysql_image(), "mysql", 3306, env,
+    container, address = containers.start(images.mysql_image(), "mysql", 3306, ENV,
                                           ["--innodb-flush-log-at-trx-commit=0"] if fast else [])
     return Database("mysql", container, f"mysql+mysqldb://airflow:{PASSWORD}@{address}/airflow",
                     ["mysql", "-uairflow", f"-p{PASSWORD}", "airflow"])
@@ -53,12 +55,11 @@ def start_mysql(fast: bool = True) -> Database:
 
 def start_postgres(fast: bool = True) -> Database:
     """`fast`: trade durability for speed (tests); otherwise PostgreSQL's defaults."""
-    env = {"POSTGRES_PASSWORD": PASSWORD, "POSTGRES_DB": "airflow"}
     no_sync = ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-    container, address = containers.start(images.postgres_image(), "postgres", 5432, env,
+    container, address = containers.start(images.postgres_image(), "postgres", 5432, ENV,
                                           no_sync if fast else [])
-    return Database("postgresql", container, f"postgresql+psycopg2://postgres:{PASSWORD}@{address}/airflow",
-                    ["psql", "-h", "/tmp", "-v", "ON_ERROR_STOP=1", "-q", "-U", "postgres", "-d", "airflow"])
+    return Database("postgresql", container, f"postgresql://airflow:{PASSWORD}@{address}/airflow",
+                    ["psql", "-h", "/tmp", "-v", "ON_ERROR_STOP=1", "-q", "-U", "airflow", "-d", "airflow"])
 
 
 def wait_ready(database: Database, timeout: float = 180) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -49,7 +48,4 @@ def mysql_image() -> str:
 
 
 def postgres_image() -> str:
-    """Tagged with a hash of its directory, so an edit to it builds a new image."""
-    here = ROOT / "tests" / "support" / "postgres"
-    digest = hashlib.sha256(b"".join(path.read_bytes() for path in sorted(here.iterdir()))).hexdigest()[:12]
-    return ensure_image(f"airfleet-purge-test/postgres:{digest}", here / "Dockerfile", here)
+    return ensure_image("airfleet/postgresql:local", ROOT / "docker" / "postgresql" / "Dockerfile", ROOT)

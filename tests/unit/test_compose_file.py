@@ -23,7 +23,7 @@ def test_every_long_running_service_has_a_health_check():
 def test_airflow_roles_wait_for_healthy_dependencies():
     for name in ("api-server", "scheduler", "dag-processor", "triggerer", "worker", "flower"):
         depends = services()[name]["depends_on"]
-        assert depends["mysql"]["condition"] == "service_healthy"
+        assert depends["db"]["condition"] == "service_healthy"
         assert depends["redis"]["condition"] == "service_healthy"
         assert depends["airflow-init"]["condition"] == "service_completed_successfully"
 

@@ -129,6 +129,7 @@ def test_values_are_read_as_compose_reads_them(tmp_path, line, value):
         ("AIRFLEET_REGISTRY=http://registry:5000", "AIRFLEET_REGISTRY"),
         ("AIRFLEET_PIP_INDEX_URL=pypi.example/simple", "AIRFLEET_PIP_INDEX_URL"),
         ("AIRFLEET_LOAD_EXAMPLES=yes", "AIRFLEET_LOAD_EXAMPLES"),
+        ("AIRFLEET_DB=postgres", "AIRFLEET_DB='postgres' is malformed: expected mysql or postgresql"),
     ],
 )
 def test_what_compose_would_read_differently_is_refused_naming_the_line(tmp_path, line, named):

@@ -39,7 +39,7 @@ def engine_for(conn: str | None) -> sa.Engine:
         engine = sa.create_engine(conn, pool_pre_ping=True)
     except sa.exc.ArgumentError as exc:
         raise PurgeError(f"not a database URL: {exc}; "
-                         "pass --conn mysql+mysqldb://... or postgresql+psycopg2://...") from exc
+                         "pass --conn mysql://... or postgresql://...") from exc
     except ImportError as exc:
         raise PurgeError(f"the database driver is not installed ({exc}); install it in this environment") from exc
     if engine.dialect.name not in DIALECTS:
