@@ -24,6 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--waits", type=int, default=200, help="deferred waits in `waits` (default 200)")
     parser.add_argument("--purge-runs", type=int, default=100, help="DAG runs in `purge` (default 100)")
     parser.add_argument("--purge-mapped", type=int, default=1000, help="mapped tasks per run in `purge` (default 1000)")
+    parser.add_argument("--configs", nargs="+", choices=scenarios.CONFIGS, default=list(scenarios.CONFIGS),
+                        help="configurations the cluster scenarios compare: stock settings on MySQL, the PostgreSQL "
+                             "peer (stock settings, as the official compose file runs Airflow), Airfleet's "
+                             "(default: all three)")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each configuration, interleaved (default 2)")
     parser.add_argument("--max-load", type=float, default=1.5,
                         help="start a run only below this 1-minute load average (default 1.5)")
@@ -48,9 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat must be at least 1")
     if min(args.sleeps) <= 0:
         parser.error("--sleeps must be positive seconds, e.g. --sleeps 1 0.5 0.25")
-    options = {"tasks": args.tasks, "sleeps": args.sleeps, "waits": args.waits, "purge_runs": args.purge_runs,
-               "purge_mapped": args.purge_mapped, "repeat": args.repeat, "max_load": args.max_load,
-               "quiet_wait": args.quiet_wait, "allow_load": args.allow_load,
+    options = {"tasks": args.tasks, "sleeps": args.sleeps, "configs": args.configs, "waits": args.waits,
+               "purge_runs": args.purge_runs, "purge_mapped": args.purge_mapped, "repeat": args.repeat,
+               "max_load": args.max_load, "quiet_wait": args.quiet_wait, "allow_load": args.allow_load,
                "profile_tasks": args.profile_tasks, "idle_seconds": args.idle_seconds, "top": args.top, "out": args.out}
     root = Path(args.root).resolve()
     try:

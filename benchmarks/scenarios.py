@@ -3,12 +3,14 @@ Airflow settings of the same images; printed as JSON (benchmarks, not timed test
 
 Cluster scenarios bring up one throw-away cluster per configuration (own project, ports, secrets
 and volumes): "stock" reads an empty tuning file, so every setting in docker/airflow/tuning.env
-falls back to Airflow's own default; "airfleet" is the cluster as `bin/up` starts it. Each
-configuration is measured the same way, `--repeat` times, interleaved (stock, airfleet, airfleet,
-stock, ...), each run only once the machine is quiet (benchmarks/quiet.py). The figures are the
-medians of the runs, every run is kept under `runs`, and `ratio` divides Airfleet's median by
-stock's. CPU is what the Docker engine accounts to every container of the cluster (Airflow roles,
-MySQL and Redis), so work moved from one role to another is still counted.
+falls back to Airflow's own default; "postgresql" is the peer a user of the official compose
+file gets, stock settings with the metadata DB on PostgreSQL; "airfleet" is the cluster as `bin/up`
+starts it. Each configuration is measured the same way, `--repeat` times, interleaved (stock,
+postgresql, airfleet, airfleet, postgresql, stock, ...), each run only once the machine is quiet
+(benchmarks/quiet.py). The figures are the medians of the runs, every run is kept under `runs`;
+`ratio` divides Airfleet's median by stock's, `ratio_to_peer` by the PostgreSQL peer's. CPU is what
+the Docker engine accounts to every container of the cluster (Airflow roles, the database and
+Redis), so work moved from one role to another is still counted.
 
 `hops` is the latency curve: one configuration per fixed `scheduler_idle_sleep_time` (`--sleeps`,
 each on top of the shipped settings) and the shipped settings, each measured idle and on a
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -34,12 +37,14 @@ from typing import Any
 from benchmarks import quiet
 from tests.support.cluster import ComposeCluster
 
-CONFIGS = ("stock", "airfleet")
+# The peer a user of the official compose stack gets: stock Airflow settings on PostgreSQL.
+PEER = "postgresql"
+CONFIGS = ("stock", PEER, "airfleet")
 CLUSTER_SCENARIOS = ("throughput", "chain", "waits", "cold-start")
 SCENARIOS = (*CLUSTER_SCENARIOS, "hops", "purge", "all")
 SLEEP_SETTING = "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"
 BUSY_SLEEP_SETTING = "AIRFLEET_SCHEDULER_BUSY_SLEEP"  # airfleet.scheduler
-IMAGES = ("airflow", "mysql", "redis")
+IMAGES = ("airflow", "mysql", "postgresql", "redis")
 IDLE_WINDOW = 20.0  # seconds of an idle cluster measured for its background CPU
 
 
@@ -52,8 +57,9 @@ def image_sizes(tag: str = "local") -> dict[str, float]:
     sizes = {}
     for image in IMAGES:
         out = subprocess.run(["docker", "image", "inspect", "-f", "{{.Size}}", f"airfleet/{image}:{tag}"],
-                             capture_output=True, text=True, check=True).stdout
-        sizes[image] = round(int(out) / 1e6, 1)
+                             capture_output=True, text=True)
+        if out.returncode == 0:  # a database engine no configuration used was not built
+            sizes[image] = round(int(out.stdout) / 1e6, 1)
     return sizes
 
 
@@ -188,20 +194,23 @@ def waits(cluster: ComposeCluster, probe: Probe, n: int, seconds: int = 300) -> 
                                     "added": round(during - before, 1)}}
 
 
-def build_images(root: Path) -> None:
+def build_images(root: Path, engines: tuple[str, ...] = ("mysql",)) -> None:
     """Build (or find cached) every image first, so no configuration's cold start includes a build."""
-    out = subprocess.run(["bash", "-c", "source bin/lib.sh && build_images"], cwd=root, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"building the images failed:\n{out.stderr[-4000:]}")
+    for engine in engines:
+        out = subprocess.run(["bash", "-c", "source bin/lib.sh && build_images"], cwd=root, capture_output=True,
+                             text=True, env={**os.environ, "AIRFLEET_DB": engine})
+        if out.returncode != 0:
+            raise RuntimeError(f"building the images failed:\n{out.stderr[-4000:]}")
 
 
 def tuning_file(root: Path, workdir: Path, config: str) -> Path | None:
-    """The tuning file of a configuration: "stock" an empty one (Airflow's defaults), "airfleet"
-    the shipped one (None), "sleep-X" the shipped one with a fixed scheduler_idle_sleep_time X."""
+    """The tuning file of a configuration: "stock" and the PostgreSQL peer an empty one (Airflow's
+    defaults), "airfleet" the shipped one (None), "sleep-X" the shipped one with a fixed
+    scheduler_idle_sleep_time X."""
     if config == "airfleet":
         return None
     path = workdir / f"{config}-tuning.env"
-    if config == "stock":
+    if config in ("stock", PEER):
         path.write_text("# stock: every Airflow setting at its default\n")
     else:
         shipped = (root / "docker" / "airflow" / "tuning.env").read_text()
@@ -217,9 +226,17 @@ def sleep_of(config: str) -> float:
     return float(config.removeprefix("sleep-"))
 
 
-def measure_config(root: Path, workdir: Path, config: str, scenarios: list[str], options: dict[str, Any]) -> dict:
+def config_settings(root: Path, workdir: Path, config: str) -> dict[str, str]:
+    """The env-file settings a configuration's cluster starts with."""
     tuning = tuning_file(root, workdir, config)
-    extra = {"AIRFLEET_TUNING_FILE": str(tuning)} if tuning else {}
+    settings = {"AIRFLEET_TUNING_FILE": str(tuning)} if tuning else {}
+    if config == PEER:
+        settings["AIRFLEET_DB"] = "postgresql"
+    return settings
+
+
+def measure_config(root: Path, workdir: Path, config: str, scenarios: list[str], options: dict[str, Any]) -> dict:
+    extra = config_settings(root, workdir, config)
     project = f"airfleet-bench-{config.replace('.', 'p')}-{uuid.uuid4().hex[:6]}"  # Compose names: no dots
     cluster = ComposeCluster.throwaway(root, workdir, project, extra=extra)
     figures: dict[str, Any] = {}
@@ -282,7 +299,7 @@ def cluster_figures(root: Path, scenarios: list[str], options: dict[str, Any],
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         log("building the images (cached layers are reused)")
-        build_images(root)
+        build_images(root, ("mysql", "postgresql") if PEER in configs else ("mysql",))
         for config, number in schedule(configs, options["repeat"]):
             try:
                 load = quiet.wait_for_quiet(options["max_load"], options["quiet_wait"])
@@ -298,6 +315,8 @@ def cluster_figures(root: Path, scenarios: list[str], options: dict[str, Any],
     figures = {**medians, "runs": runs, "reliable": reliable, "image_size_mb": image_sizes()}
     if "stock" in medians and "airfleet" in medians:
         figures["ratio"] = ratios(medians["stock"], medians["airfleet"])
+    if PEER in medians and "airfleet" in medians:
+        figures["ratio_to_peer"] = ratios(medians[PEER], medians["airfleet"])
     return figures
 
 
@@ -339,7 +358,7 @@ def run(root: Path, names: list[str], options: dict[str, Any]) -> dict[str, Any]
         figures["hops"] = {**measured, "curve": hop_curve({config: measured[config] for config in configs})}
     cluster_part = [s for s in chosen if s in CLUSTER_SCENARIOS]
     if cluster_part:
-        figures.update(cluster_figures(root, cluster_part, options))
+        figures.update(cluster_figures(root, cluster_part, options, tuple(options.get("configs") or CONFIGS)))
     if "purge" in chosen:
         figures["purge"] = purge_figures(root, options)
     figures["bench_s"] = round(time.monotonic() - started, 1)
@@ -347,8 +366,6 @@ def run(root: Path, names: list[str], options: dict[str, Any]) -> dict[str, Any]
 
 
 def machine() -> dict[str, Any]:
-    import os
-
     return {"cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 

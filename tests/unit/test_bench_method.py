@@ -3,6 +3,8 @@ interleaved, medians compared; a busy machine is refused in one line."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmarks import __main__ as bench
@@ -13,6 +15,17 @@ def test_runs_are_interleaved_so_a_drifting_machine_hits_both_configurations():
     assert scenarios.schedule(("stock", "airfleet"), 2) == [("stock", 0), ("airfleet", 0), ("airfleet", 1),
                                                           ("stock", 1)]
     assert [config for config, _ in scenarios.schedule(("a", "b"), 3)] == ["a", "b", "b", "a", "a", "b"]
+
+
+def test_the_peer_is_stock_settings_on_postgresql_and_the_others_run_mysql(tmp_path):
+    root = Path(__file__).parents[2]
+    peer = scenarios.config_settings(root, tmp_path, scenarios.PEER)
+    assert peer["AIRFLEET_DB"] == "postgresql"
+    assert not [line for line in Path(peer["AIRFLEET_TUNING_FILE"]).read_text().splitlines()
+                if line and not line.startswith("#")]
+    for config in ("stock", "airfleet"):
+        assert "AIRFLEET_DB" not in scenarios.config_settings(root, tmp_path, config)
+    assert scenarios.config_settings(root, tmp_path, "airfleet") == {}  # the shipped tuning file, as bin/up
 
 
 def test_medians_of_every_shared_number():
