@@ -165,14 +165,15 @@ def chain(cluster: ComposeCluster, probe: Probe, length: int = 20) -> dict[str, 
     return measure_cpu(probe, action)
 
 
-HOLD_WINDOW = 30.0  # seconds the triggerer's CPU is measured while it holds every wait
+HOLD_WINDOW = 30.0  # seconds the triggerer's CPU is measured while it holds the waits
 
 
 def waits(cluster: ComposeCluster, probe: Probe, n: int) -> dict[str, Any]:
     """`airfleet_waits`: n deferred waits at once; worker slots they hold, the triggerer's memory and
     CPU while it holds them. Each wait starts on a worker and defers, so the waits last long enough
-    for the last one to defer (a few per second) before the first one ends."""
-    seconds = max(300, n // 3 + 120)
+    for the last one to defer (several per second) before the first one ends; if some have not
+    deferred by then, `deferred_at_most` says how many were held at once."""
+    seconds = max(300, n // 4 + 120)
     client = cluster.client()
     client.wait_for_dag("airfleet_waits", timeout=300)
     client.unpause("airfleet_waits")
@@ -186,18 +187,20 @@ def waits(cluster: ComposeCluster, probe: Probe, n: int) -> dict[str, Any]:
                            params={"state": "deferred", "limit": 1})
         return page["total_entries"]
 
-    while deferred() < n:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{n} waits were not all deferred within their {seconds} s")
+    peak = 0
+    while (count := deferred()) < n and time.monotonic() < deadline - HOLD_WINDOW:
+        peak = max(peak, count)
         time.sleep(2)
-    all_deferred = time.monotonic() - start
+    peak = max(peak, count)
+    all_deferred = round(time.monotonic() - start, 1) if peak == n else None
     pool = client.json("GET", "/api/v2/pools/default_pool")
     holding = probe.sample()
     time.sleep(HOLD_WINDOW)
     cpu = Probe.cpu_delta(holding, probe.sample())
     state = client.wait_for_run("airfleet_waits", run_id, timeout=seconds + 900, poll=2)
     during = holding["triggerer"]["memory_mb"]
-    return {"waits": n, "seconds": seconds, "all_deferred_after_s": round(all_deferred, 1), "run_state": state,
+    return {"waits": n, "seconds": seconds, "all_deferred_after_s": all_deferred, "deferred_at_most": peak,
+            "run_state": state,
             "worker_slots_held": pool["running_slots"] + pool["queued_slots"],
             "deferred_slots": pool["deferred_slots"],
             "triggerer_memory_mb": {"idle": round(before, 1), "waiting": round(during, 1),
